@@ -1,0 +1,377 @@
+//! The command table and the context handlers run in.
+//!
+//! Every command is one declarative [`CommandSpec`] in its family's file
+//! (`string.rs`, `keys.rs`, ...). Dispatch, arity errors, `COMMAND` and its
+//! subcommands, key-to-shard routing and (later) ACL and cluster checks all
+//! read that table, so a command's arity or key positions are written once.
+//!
+//! Handlers are plain functions over a [`Ctx`]: they read arguments, touch
+//! the keyspace through [`Ctx::db`] and append their reply to `ctx.out`.
+//! Errors are values ([`CmdError`]) mapped to Redis's exact text in one place;
+//! the dispatcher discards any partial reply a failing handler wrote.
+
+pub mod connection;
+pub mod docs;
+pub mod expire;
+pub mod keys;
+pub mod server;
+pub mod string;
+pub mod table;
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use shoal_protocol::encode;
+
+use crate::server::Server;
+use crate::shard::db::{Db, Entry};
+use crate::shard::{ClientInfo, Partition, Store};
+
+pub use table::CommandTable;
+
+/// Command flags, as Redis names them in COMMAND INFO.
+pub mod flag {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const FAST: u32 = 1 << 3;
+    pub const BLOCKING: u32 = 1 << 4;
+    pub const PUBSUB: u32 = 1 << 5;
+    pub const ADMIN: u32 = 1 << 6;
+    pub const NOSCRIPT: u32 = 1 << 7;
+    pub const LOADING: u32 = 1 << 8;
+    pub const STALE: u32 = 1 << 9;
+    pub const NO_AUTH: u32 = 1 << 10;
+    pub const SKIP_MONITOR: u32 = 1 << 11;
+    pub const SKIP_SLOWLOG: u32 = 1 << 12;
+    pub const ALLOW_BUSY: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const MAY_REPLICATE: u32 = 1 << 15;
+    pub const SENTINEL: u32 = 1 << 16;
+
+    /// Names in the order Redis prints them in COMMAND INFO.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (SENTINEL, "sentinel"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// Where a command's keys are, in Redis's legacy (first, last, step) form;
+/// `last < 0` counts from the end of the argument list.
+#[derive(Clone, Copy, Debug)]
+pub enum Keys {
+    None,
+    Range { first: i16, last: i16, step: i16 },
+}
+
+/// Which partitions a command needs besides what its keys select.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Only the shards owning its keys (none for a keyless command, which
+    /// then runs on the connection's own shard).
+    Keys,
+    /// Every shard, held at once: keyspace-wide commands (DBSIZE, KEYS,
+    /// SCAN, FLUSHALL, CLIENT LIST, INFO, ...).
+    All,
+}
+
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> CmdResult;
+pub type CmdResult = Result<(), CmdError>;
+
+/// One command (or subcommand) of the table.
+#[derive(Clone, Copy)]
+pub struct CommandSpec {
+    /// Lower case, as COMMAND reports it. Subcommands are `container|sub`.
+    pub name: &'static str,
+    /// Redis arity: N means exactly N arguments including the name, -N at least N.
+    pub arity: i16,
+    pub flags: u32,
+    pub keys: Keys,
+    pub scope: Scope,
+    /// ACL categories besides those implied by the flags (@write, @read, @fast, ...).
+    pub acl: &'static [&'static str],
+    pub group: &'static str,
+    pub since: &'static str,
+    pub complexity: &'static str,
+    pub summary: &'static str,
+    /// The argument grammar in Redis's documentation syntax, e.g.
+    /// `key value [NX | XX] [GET] [EX seconds | PX milliseconds]`;
+    /// COMMAND DOCS builds its argument tree from it.
+    pub args: &'static str,
+    pub handler: Option<Handler>,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    pub const DEFAULT: CommandSpec = CommandSpec {
+        name: "",
+        arity: 1,
+        flags: 0,
+        keys: Keys::None,
+        scope: Scope::Keys,
+        acl: &[],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "",
+        args: "",
+        handler: None,
+        subcommands: &[],
+    };
+
+    pub fn has(&self, f: u32) -> bool {
+        self.flags & f != 0
+    }
+
+    /// Whether `argc` arguments (including the name) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity as isize;
+        let n = argc as isize;
+        if a >= 0 {
+            n == a
+        } else {
+            n >= -a
+        }
+    }
+
+    /// Calls `f` with the index of every key argument.
+    pub fn for_each_key(&self, argc: usize, mut f: impl FnMut(usize)) {
+        if let Keys::Range { first, last, step } = self.keys {
+            if first <= 0 || argc == 0 {
+                return;
+            }
+            let first = first as isize;
+            let last = if last < 0 {
+                argc as isize + last as isize
+            } else {
+                last as isize
+            };
+            let step = step.max(1) as isize;
+            let mut i = first;
+            while i <= last && (i as usize) < argc {
+                f(i as usize);
+                i += step;
+            }
+        }
+    }
+}
+
+/// A command's failure, rendered to Redis's exact error text by [`CmdError::text`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum CmdError {
+    WrongArity(&'static str),
+    Syntax,
+    WrongType,
+    NotInteger,
+    NotFloat,
+    Overflow,
+    NoSuchKey,
+    OutOfRange,
+    NotPositive(&'static str),
+    DbIndexOutOfRange,
+    UnknownSubcommand { sub: Vec<u8>, container: &'static str },
+    /// Any other error; the text includes its code, e.g. "ERR invalid expire time in 'set' command".
+    Other(Cow<'static, str>),
+}
+
+impl CmdError {
+    pub fn msg(s: impl Into<Cow<'static, str>>) -> CmdError {
+        CmdError::Other(s.into())
+    }
+
+    pub fn text(&self) -> Cow<'static, str> {
+        match self {
+            CmdError::WrongArity(name) => {
+                format!("ERR wrong number of arguments for '{name}' command").into()
+            }
+            CmdError::Syntax => "ERR syntax error".into(),
+            CmdError::WrongType => {
+                "WRONGTYPE Operation against a key holding the wrong kind of value".into()
+            }
+            CmdError::NotInteger => "ERR value is not an integer or out of range".into(),
+            CmdError::NotFloat => "ERR value is not a valid float".into(),
+            CmdError::Overflow => "ERR increment or decrement would overflow".into(),
+            CmdError::NoSuchKey => "ERR no such key".into(),
+            CmdError::OutOfRange => "ERR index out of range".into(),
+            CmdError::NotPositive(what) => format!("ERR {what} must be positive").into(),
+            CmdError::DbIndexOutOfRange => "ERR DB index is out of range".into(),
+            CmdError::UnknownSubcommand { sub, container } => format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                String::from_utf8_lossy(sub),
+                container.to_ascii_uppercase()
+            )
+            .into(),
+            CmdError::Other(s) => s.clone(),
+        }
+    }
+}
+
+/// What a handler can see and touch while it runs.
+pub struct Ctx<'a> {
+    /// Reply bytes are appended here.
+    pub out: &'a mut Vec<u8>,
+    pub resp3: bool,
+    /// The selected database of the issuing connection.
+    pub db: usize,
+    /// Milliseconds since the Unix epoch, sampled once per batch of commands.
+    pub now_ms: u64,
+    pub store: Store<'a>,
+    /// The issuing connection's slot in this shard's client table, when the
+    /// command runs on the connection's own shard. `None` when the command
+    /// was forwarded from another shard, which only keyed commands are.
+    pub client: Option<usize>,
+    pub server: &'a Server,
+    pub shard_id: usize,
+    /// The spec being executed (for error texts naming the command).
+    pub spec: &'static CommandSpec,
+}
+
+impl<'a> Ctx<'a> {
+    /// The database that owns `key` in the selected db index.
+    pub fn db(&mut self, key: &[u8]) -> &mut Db {
+        let db = self.db;
+        let shard = self.server.shard_of_key(key);
+        &mut self.store.part(shard).dbs[db]
+    }
+
+    /// The live entry of `key` for a command that reads it: counts a
+    /// keyspace hit or miss and refreshes the key's access clock, as
+    /// Redis's lookupKeyRead does.
+    pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let (now, db, clock) = (self.now_ms, self.db, self.lru_clock());
+        let shard = self.server.shard_of_key(key);
+        let Partition { dbs, stats, .. } = self.store.part(shard);
+        match dbs[db].get(key, now) {
+            Some(e) => {
+                stats.keyspace_hits += 1;
+                e.access = clock;
+                Some(e)
+            }
+            None => {
+                stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// The live entry of `key` for a command that modifies it (no hit/miss
+    /// accounting, as Redis's lookupKeyWrite).
+    pub fn write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let (now, clock) = (self.now_ms, self.lru_clock());
+        let e = self.db(key).get(key, now)?;
+        e.access = clock;
+        Some(e)
+    }
+
+    /// A new entry for `value`, stamped with the current access clock.
+    pub fn entry(&self, value: crate::shard::db::Value) -> Entry {
+        Entry {
+            value,
+            expire_at: 0,
+            access: self.lru_clock(),
+        }
+    }
+
+    /// Seconds since the server started: the clock OBJECT IDLETIME and LRU
+    /// eviction compare against.
+    pub fn lru_clock(&self) -> u32 {
+        (self.now_ms.saturating_sub(self.server.started_unix_ms) / 1000) as u32
+    }
+
+    /// The database `index` of partition `shard` (for keyspace-wide commands).
+    pub fn db_at(&mut self, shard: usize, index: usize) -> &mut Db {
+        &mut self.store.part(shard).dbs[index]
+    }
+
+    pub fn part(&mut self, shard: usize) -> &mut Partition {
+        self.store.part(shard)
+    }
+
+    /// The issuing connection's metadata.
+    pub fn client(&mut self) -> Result<&mut ClientInfo, CmdError> {
+        let idx = self
+            .client
+            .ok_or_else(|| CmdError::msg("ERR command needs a connection"))?;
+        let shard = self.shard_id;
+        self.store
+            .part(shard)
+            .clients
+            .get_mut(idx)
+            .ok_or_else(|| CmdError::msg("ERR command needs a connection"))
+    }
+
+    pub fn nshards(&self) -> usize {
+        self.server.nshards()
+    }
+
+    // Reply helpers: thin wrappers that pick the protocol version.
+    pub fn ok(&mut self) {
+        encode::ok(self.out)
+    }
+    pub fn simple(&mut self, s: &[u8]) {
+        encode::simple(self.out, s)
+    }
+    pub fn int(&mut self, v: i64) {
+        encode::integer(self.out, v)
+    }
+    pub fn bulk(&mut self, b: &[u8]) {
+        encode::bulk(self.out, b)
+    }
+    pub fn null(&mut self) {
+        encode::null(self.out, self.resp3)
+    }
+    pub fn null_array(&mut self) {
+        encode::null_array(self.out, self.resp3)
+    }
+    pub fn array(&mut self, n: usize) {
+        encode::array_len(self.out, n)
+    }
+    pub fn map(&mut self, n: usize) {
+        encode::map_len(self.out, n, self.resp3)
+    }
+    pub fn set_len(&mut self, n: usize) {
+        encode::set_len(self.out, n, self.resp3)
+    }
+    pub fn double(&mut self, v: f64) {
+        encode::double(self.out, v, self.resp3)
+    }
+    pub fn boolean(&mut self, v: bool) {
+        encode::boolean(self.out, v, self.resp3)
+    }
+    pub fn verbatim(&mut self, text: &[u8]) {
+        encode::verbatim(self.out, b"txt", text, self.resp3)
+    }
+    pub fn error_reply(&mut self, e: &CmdError) {
+        encode::error(self.out, e.text().as_bytes())
+    }
+}
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+pub fn eq_ic(arg: &[u8], kw: &str) -> bool {
+    arg.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// An integer argument, with Redis's "not an integer" error.
+pub fn arg_i64(arg: &[u8]) -> Result<i64, CmdError> {
+    crate::util::num::parse_i64(arg).ok_or(CmdError::NotInteger)
+}
+
+/// A float argument, with Redis's "not a valid float" error.
+pub fn arg_f64(arg: &[u8]) -> Result<f64, CmdError> {
+    crate::util::num::parse_f64(arg).ok_or(CmdError::NotFloat)
+}

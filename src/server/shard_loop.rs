@@ -1,0 +1,1002 @@
+//! The event loop of one shard thread.
+//!
+//! # How a command finds its data
+//!
+//! A connection lives on one shard thread. When a command arrives its keys
+//! are mapped to shards (slot = CRC16 mod 16384, shard = owner of the slot):
+//!
+//! * **local** — no keys, or all on this shard: it runs inline, now.
+//! * **one remote shard** — it travels to that shard as an `Exec` message and
+//!   its reply comes back as a `Reply`; the connection keeps parsing and
+//!   running later commands meanwhile, and [`Conn`] puts the replies back in
+//!   request order. Per-key order holds because a key always lives on the
+//!   same shard and each pair of shards talks over one FIFO channel.
+//! * **several shards** (MSET a b, DEL a b, RENAME, FLUSHALL, ...) — the
+//!   connection's thread becomes the coordinator of a transaction: it
+//!   acquires the shards it needs *in ascending shard order*, one at a time
+//!   (so two coordinators can never wait on each other in a cycle), runs the
+//!   command against all of them at once through a [`Store`], then releases
+//!   them. An acquired shard is *held*: it keeps running its loop — reading
+//!   sockets, routing replies, answering grants — but defers everything that
+//!   would touch its partition (its own clients' commands, `Exec`s, further
+//!   acquisitions, new connections) until the release, and runs those in
+//!   arrival order afterwards. No thread ever blocks, and no other client can
+//!   observe half of a multi-shard command: this is two-phase locking with
+//!   the lock point at the last grant. A connection runs nothing after a
+//!   transaction until it is done, so a pipeline sees its own effects in order.
+//!
+//! # Cost
+//!
+//! Messages go out in one batch per destination per iteration, and a
+//! destination is woken (an eventfd write) only if it may be asleep. Each
+//! connection's replies leave in one `write` per iteration. Reads assume a
+//! short read drained the socket (true for TCP), saving the EAGAIN read.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, Bytes};
+use crossbeam_channel::Receiver;
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use shoal_protocol::{encode, Limits, RequestParser};
+use slab::Slab;
+
+use crate::commands::{self, CommandSpec, Ctx, Scope};
+use crate::log;
+use crate::server::conn::{Conn, Tx};
+use crate::server::msg::{ConnRef, Msg};
+use crate::server::{now_ms, signalled, Server};
+use crate::shard::{ClientInfo, Partition, Store};
+
+pub const WAKER: Token = Token(usize::MAX - 1);
+const LISTENER: Token = Token(usize::MAX - 2);
+const READ_CHUNK: usize = 16 * 1024;
+
+/// The configuration values the loop reads per command or per iteration,
+/// copied out of the shared config whenever `config_epoch` moves.
+struct Cached {
+    epoch: u64,
+    limits: Limits,
+    auth_required: bool,
+    maxclients: u64,
+    hz: u32,
+    query_buffer_limit: usize,
+    idle_timeout_secs: u64,
+    active_expire_effort: u32,
+}
+
+impl Cached {
+    fn load(server: &Server) -> Cached {
+        let epoch = server.config_epoch.load(Ordering::Acquire);
+        let c = match server.config.read() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Cached {
+            epoch,
+            limits: Limits {
+                max_bulk_len: c.proto_max_bulk_len as usize,
+                ..Limits::default()
+            },
+            auth_required: c.requirepass.is_some(),
+            maxclients: c.maxclients,
+            hz: c.hz.clamp(1, 500),
+            query_buffer_limit: c.client_query_buffer_limit as usize,
+            idle_timeout_secs: c.timeout,
+            active_expire_effort: c.active_expire_effort.clamp(1, 10),
+        }
+    }
+}
+
+pub struct ShardLoop {
+    id: usize,
+    server: Arc<Server>,
+    poll: Poll,
+    inbox: Receiver<Vec<Msg>>,
+    listener: Option<TcpListener>,
+    conns: Slab<Conn>,
+    /// Messages waiting to be sent, one batch per destination shard.
+    outbox: Vec<Vec<Msg>>,
+    /// The transaction holding this shard's partition, if any.
+    hold: Option<u64>,
+    /// Messages that arrived while held, in arrival order.
+    deferred: VecDeque<Msg>,
+    /// Connections with work to resume (input to parse, unread socket data).
+    runnable: Vec<usize>,
+    /// Connections with output to write this iteration.
+    dirty: Vec<usize>,
+    /// Connections to close once the partition is free.
+    to_close: Vec<usize>,
+    next_txid: u64,
+    next_conn_shard: usize,
+    now_ms: u64,
+    cached: Cached,
+    next_cron: Instant,
+}
+
+impl ShardLoop {
+    pub fn new(
+        id: usize,
+        server: Arc<Server>,
+        poll: Poll,
+        inbox: Receiver<Vec<Msg>>,
+        mut listener: Option<TcpListener>,
+    ) -> io::Result<ShardLoop> {
+        if let Some(l) = listener.as_mut() {
+            poll.registry()
+                .register(l, LISTENER, Interest::READABLE)?;
+        }
+        let n = server.nshards();
+        let cached = Cached::load(&server);
+        Ok(ShardLoop {
+            id,
+            poll,
+            inbox,
+            listener,
+            conns: Slab::new(),
+            outbox: (0..n).map(|_| Vec::new()).collect(),
+            hold: None,
+            deferred: VecDeque::new(),
+            runnable: Vec::new(),
+            dirty: Vec::new(),
+            to_close: Vec::new(),
+            next_txid: (id as u64) << 48,
+            next_conn_shard: 0,
+            now_ms: now_ms(),
+            cached,
+            next_cron: Instant::now(),
+            server,
+        })
+    }
+
+    /// This shard's partition. Only for use while the shard is not held.
+    fn part(&mut self) -> &mut Partition {
+        debug_assert!(self.hold.is_none());
+        // SAFETY: the partition belongs to this thread, and it is touched here
+        // only while no coordinator holds it (callers check `hold`), so no
+        // other reference to it exists.
+        let ptr = self.server.partitions[self.id].0;
+        unsafe { &mut *ptr }
+    }
+
+    pub fn run(&mut self) {
+        crate::alloc::register_shard_thread(self.id);
+        let mut events = Events::with_capacity(1024);
+        loop {
+            if signalled() && !self.server.shutdown.load(Ordering::Relaxed) {
+                log::notice("Received a shutdown signal, scheduling shutdown...");
+                self.server.request_shutdown();
+            }
+            if self.server.shutdown.load(Ordering::Relaxed) {
+                break;
+            }
+            let handle = &self.server.shards[self.id];
+            handle.sleeping.store(true, Ordering::SeqCst);
+            let busy = !self.inbox.is_empty()
+                || (self.hold.is_none() && !self.runnable.is_empty());
+            let timeout = if busy {
+                Duration::ZERO
+            } else {
+                self.next_cron.saturating_duration_since(Instant::now())
+            };
+            let polled = self.poll.poll(&mut events, Some(timeout));
+            handle.sleeping.store(false, Ordering::SeqCst);
+            if let Err(e) = polled {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::warning(&format!("poll failed on shard {}: {e}", self.id));
+                }
+                continue;
+            }
+            self.now_ms = now_ms();
+            self.refresh_config();
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => {}
+                    LISTENER => self.accept(),
+                    Token(t) => {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            self.on_readable(t);
+                        }
+                        if ev.is_writable() {
+                            self.mark_dirty(t);
+                        }
+                    }
+                }
+            }
+            self.drain_inbox();
+            self.run_runnable();
+            if Instant::now() >= self.next_cron {
+                self.cron();
+            }
+            self.flush_outbox();
+            self.flush_dirty();
+            self.close_pending();
+        }
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        // Flush what is already produced, as a courtesy to clients.
+        for (_, c) in self.conns.iter_mut() {
+            if !c.out.is_empty() {
+                let _ = c.sock.write(&c.out);
+            }
+        }
+        let n = self.conns.len();
+        self.conns.clear();
+        self.server
+            .connected_clients
+            .fetch_sub(n, Ordering::Relaxed);
+    }
+
+    // ---- connections -------------------------------------------------------
+
+    fn accept(&mut self) {
+        loop {
+            let Some(listener) = self.listener.as_ref() else {
+                return;
+            };
+            match listener.accept() {
+                Ok((mut sock, _)) => {
+                    let clients = self.server.connected_clients.load(Ordering::Relaxed);
+                    if clients as u64 >= self.cached.maxclients {
+                        let _ = sock.write(b"-ERR max number of clients reached\r\n");
+                        if self.hold.is_none() {
+                            self.part().stats.rejected_connections += 1;
+                        }
+                        continue;
+                    }
+                    self.server
+                        .connected_clients
+                        .fetch_add(1, Ordering::Relaxed);
+                    self.server
+                        .total_connections
+                        .fetch_add(1, Ordering::Relaxed);
+                    let target = self.next_conn_shard % self.server.nshards();
+                    self.next_conn_shard = self.next_conn_shard.wrapping_add(1);
+                    if target == self.id {
+                        self.add_conn(sock);
+                    } else {
+                        self.outbox[target].push(Msg::NewConn(sock));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: keep serving the connections we have.
+                    log::warning(&format!("Error accepting a client connection: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_conn(&mut self, sock: TcpStream) {
+        if self.hold.is_some() {
+            self.deferred.push_back(Msg::NewConn(sock));
+            return;
+        }
+        let _ = sock.set_nodelay(true);
+        let id = self.server.next_client_id.fetch_add(1, Ordering::Relaxed);
+        let addr = sock
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let laddr = sock
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let fd = sock.as_raw_fd();
+        let now = self.now_ms;
+        let auth_required = self.cached.auth_required;
+        let info = ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            created_ms: now,
+            last_ms: now,
+            db: 0,
+            resp: 2,
+            authenticated: !auth_required,
+            no_evict: false,
+            no_touch: false,
+            last_cmd: "NULL",
+            qbuf: 0,
+            obuf: 0,
+            kill: false,
+            close_after_reply: false,
+        };
+        let part = self.part();
+        part.stats.connections_received += 1;
+        let client = part.clients.insert(info);
+        let entry = self.conns.vacant_entry();
+        let token = entry.key();
+        let mut conn = Conn::new(sock, id, client, RequestParser::new(self.cached.limits));
+        conn.authenticated = !auth_required;
+        if let Err(e) = self.poll.registry().register(
+            &mut conn.sock,
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log::warning(&format!("could not register a connection: {e}"));
+            self.part().clients.remove(client);
+            self.server
+                .connected_clients
+                .fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        entry.insert(conn);
+    }
+
+    fn mark_dirty(&mut self, token: usize) {
+        if let Some(c) = self.conns.get_mut(token) {
+            if !c.in_dirty {
+                c.in_dirty = true;
+                self.dirty.push(token);
+            }
+        }
+    }
+
+    fn mark_runnable(&mut self, token: usize) {
+        if let Some(c) = self.conns.get_mut(token) {
+            if !c.in_runnable {
+                c.in_runnable = true;
+                self.runnable.push(token);
+            }
+        }
+    }
+
+    fn on_readable(&mut self, token: usize) {
+        let held = self.hold.is_some();
+        let Some(c) = self.conns.get_mut(token) else {
+            return;
+        };
+        if held || !c.can_run() {
+            // Leave the bytes in the socket until we can act on them; the
+            // connection is resumed when the shard is released or its
+            // transaction completes.
+            c.read_pending = true;
+            if held {
+                self.mark_runnable(token);
+            }
+            return;
+        }
+        self.read(token);
+    }
+
+    /// Reads what the socket has and runs the commands in it.
+    fn read(&mut self, token: usize) {
+        loop {
+            let limit = self.cached.query_buffer_limit;
+            let Some(c) = self.conns.get_mut(token) else {
+                return;
+            };
+            c.read_pending = false;
+            if c.rbuf.capacity() - c.rbuf.len() < READ_CHUNK / 4 {
+                c.rbuf.reserve(READ_CHUNK);
+            }
+            let spare = c.rbuf.chunk_mut();
+            let want = spare.len();
+            // SAFETY: read(2) writes at most `want` bytes into the spare
+            // capacity the pointer designates and never reads it; we mark
+            // exactly the bytes it reports as initialised.
+            let n = unsafe { libc::read(c.sock.as_raw_fd(), spare.as_mut_ptr().cast(), want) };
+            if n == 0 {
+                c.dead = true;
+                self.close(token);
+                return;
+            }
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                match e.kind() {
+                    io::ErrorKind::WouldBlock => return,
+                    io::ErrorKind::Interrupted => continue,
+                    _ => {
+                        c.dead = true;
+                        self.close(token);
+                        return;
+                    }
+                }
+            }
+            let n = n as usize;
+            // SAFETY: read(2) initialised these n bytes.
+            unsafe { c.rbuf.advance_mut(n) };
+            if c.rbuf.len() > limit {
+                log::warning(&format!(
+                    "Closing client id={} that reached the max query buffer length",
+                    c.id
+                ));
+                c.dead = true;
+                self.close(token);
+                return;
+            }
+            if self.hold.is_none() {
+                self.part().stats.net_input_bytes += n as u64;
+            }
+            self.process_input(token);
+            let Some(c) = self.conns.get_mut(token) else {
+                return;
+            };
+            if n < want {
+                return; // a short read means the socket is drained
+            }
+            if !c.can_run() || self.hold.is_some() {
+                c.read_pending = true;
+                if self.hold.is_some() {
+                    self.mark_runnable(token);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Parses and runs complete commands while the connection may run.
+    fn process_input(&mut self, token: usize) {
+        let mut did_work = false;
+        loop {
+            if self.hold.is_some() {
+                self.mark_runnable(token);
+                break;
+            }
+            let Some(c) = self.conns.get_mut(token) else {
+                return;
+            };
+            if !c.can_run() {
+                break;
+            }
+            match c.parser.parse(&mut c.rbuf, &mut c.args) {
+                Ok(true) => {
+                    did_work = true;
+                    let args = std::mem::take(&mut c.args);
+                    self.dispatch(token, &args);
+                    if let Some(c) = self.conns.get_mut(token) {
+                        let mut args = args;
+                        args.clear();
+                        c.args = args;
+                    }
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    let msg = format!("ERR {e}");
+                    encode::error(c.reply_buf(), msg.as_bytes());
+                    c.closing = true;
+                    did_work = true;
+                    break;
+                }
+            }
+        }
+        if did_work {
+            self.mark_dirty(token);
+        }
+    }
+
+    /// Routes one parsed command: run here, forward, or start a transaction.
+    fn dispatch(&mut self, token: usize, args: &[Bytes]) {
+        let server = Arc::clone(&self.server);
+        let spec = match server.table.resolve(args) {
+            Ok(spec) => spec,
+            Err(e) => {
+                if let Some(c) = self.conns.get_mut(token) {
+                    encode::error(c.reply_buf(), e.text().as_bytes());
+                }
+                return;
+            }
+        };
+        let now = self.now_ms;
+        let nshards = server.nshards();
+        let self_id = self.id;
+        let auth_required = self.cached.auth_required;
+        let Some((client_idx, authenticated)) =
+            self.conns.get(token).map(|c| (c.client, c.authenticated))
+        else {
+            return;
+        };
+        {
+            let part = self.part();
+            part.stats.commands += 1;
+            if let Some(info) = part.clients.get_mut(client_idx) {
+                info.last_ms = now;
+                info.last_cmd = spec.name;
+            }
+        }
+        let Some(c) = self.conns.get_mut(token) else {
+            return;
+        };
+        if auth_required && !authenticated && !spec.has(commands::flag::NO_AUTH) {
+            encode::error(c.reply_buf(), b"NOAUTH Authentication required.");
+            return;
+        }
+
+        let mut need: u64 = 0;
+        if spec.scope == Scope::All {
+            need = if nshards == 64 {
+                u64::MAX
+            } else {
+                (1u64 << nshards) - 1
+            };
+        } else if nshards > 1 {
+            spec.for_each_key(args.len(), |i| {
+                need |= 1u64 << server.shard_of_key(&args[i]);
+            });
+        }
+        let own = 1u64 << self_id;
+        if need == 0 || need == own {
+            let (db, resp3) = (c.db, c.resp3);
+            let out = c.reply_buf();
+            execute(&server, self_id, own, spec, args, db, resp3, Some(client_idx), now, out);
+            if matches!(spec.keys, commands::Keys::None) {
+                self.sync_client(token);
+            }
+        } else if need.count_ones() == 1 {
+            let target = need.trailing_zeros() as usize;
+            let seq = c.open_slot();
+            let msg = Msg::Exec {
+                from: self_id,
+                conn: ConnRef { token, id: c.id },
+                seq,
+                db: c.db,
+                resp3: c.resp3,
+                spec,
+                args: args.to_vec(),
+            };
+            self.outbox[target].push(msg);
+            self.part().stats.cross_shard_hops += 1;
+        } else {
+            let seq = c.open_slot();
+            let txid = self.next_txid;
+            self.next_txid += 1;
+            c.tx = Some(Tx {
+                txid,
+                seq,
+                spec,
+                args: args.to_vec(),
+                need,
+                granted: 0,
+                db: c.db,
+                resp3: c.resp3,
+            });
+            self.part().stats.cross_shard_hops += 1;
+            self.acquire_next(token);
+        }
+    }
+
+    /// Copies the client state a command may have changed (SELECT, HELLO,
+    /// AUTH, QUIT) into the connection's hot-path mirror.
+    fn sync_client(&mut self, token: usize) {
+        if self.hold.is_some() {
+            return;
+        }
+        let Some(client) = self.conns.get(token).map(|c| c.client) else {
+            return;
+        };
+        let Some((db, resp, authenticated, close)) = self
+            .part()
+            .clients
+            .get(client)
+            .map(|i| (i.db, i.resp, i.authenticated, i.close_after_reply || i.kill))
+        else {
+            return;
+        };
+        if let Some(c) = self.conns.get_mut(token) {
+            c.db = db;
+            c.resp3 = resp == 3;
+            c.authenticated = authenticated;
+            if close {
+                c.closing = true;
+            }
+        }
+    }
+
+    // ---- transactions over several shards ---------------------------------
+
+    fn acquire_next(&mut self, token: usize) {
+        let Some(c) = self.conns.get(token) else {
+            return;
+        };
+        let Some(tx) = c.tx.as_ref() else {
+            return;
+        };
+        let remaining = tx.need & !tx.granted;
+        let conn = ConnRef { token, id: c.id };
+        let txid = tx.txid;
+        if remaining == 0 {
+            self.run_tx(token);
+            return;
+        }
+        let next = remaining.trailing_zeros() as usize;
+        if next == self.id {
+            self.on_acquire(txid, self.id, conn);
+        } else {
+            self.outbox[next].push(Msg::Acquire {
+                txid,
+                from: self.id,
+                conn,
+            });
+        }
+    }
+
+    fn on_acquire(&mut self, txid: u64, from: usize, conn: ConnRef) {
+        if self.hold.is_some() {
+            self.deferred.push_back(Msg::Acquire { txid, from, conn });
+            return;
+        }
+        self.hold = Some(txid);
+        if from == self.id {
+            self.on_granted(txid, self.id, conn);
+        } else {
+            self.outbox[from].push(Msg::Granted {
+                txid,
+                shard: self.id,
+                conn,
+            });
+        }
+    }
+
+    fn on_granted(&mut self, txid: u64, shard: usize, conn: ConnRef) {
+        let Some(c) = self.conns.get_mut(conn.token) else {
+            return;
+        };
+        match c.tx.as_mut() {
+            Some(tx) if c.id == conn.id && tx.txid == txid => {
+                tx.granted |= 1u64 << shard;
+            }
+            _ => {
+                // Cannot happen: a connection is kept until its transaction
+                // ends. Release rather than leave the shard held forever.
+                self.release_shard(shard, txid);
+                return;
+            }
+        }
+        self.acquire_next(conn.token);
+    }
+
+    fn run_tx(&mut self, token: usize) {
+        let server = Arc::clone(&self.server);
+        let now = self.now_ms;
+        let self_id = self.id;
+        let Some(c) = self.conns.get_mut(token) else {
+            return;
+        };
+        let Some(tx) = c.tx.take() else {
+            return;
+        };
+        // The issuing client's metadata is reachable only if this shard is
+        // among those held for the transaction.
+        let own_held = tx.need & (1u64 << self_id) != 0;
+        let client = own_held.then_some(c.client);
+        let mut out = Vec::new();
+        execute(&server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client, now, &mut out);
+        c.fill_slot(tx.seq, out);
+        let mut rest = tx.need;
+        while rest != 0 {
+            let shard = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            self.release_shard(shard, tx.txid);
+        }
+        if own_held {
+            self.sync_client(token);
+        }
+        self.mark_dirty(token);
+        self.mark_runnable(token);
+    }
+
+    fn release_shard(&mut self, shard: usize, txid: u64) {
+        if shard == self.id {
+            self.on_release(txid);
+        } else {
+            self.outbox[shard].push(Msg::Release { txid });
+        }
+    }
+
+    fn on_release(&mut self, txid: u64) {
+        if self.hold != Some(txid) {
+            return;
+        }
+        self.hold = None;
+        while self.hold.is_none() {
+            let Some(msg) = self.deferred.pop_front() else {
+                break;
+            };
+            self.handle_msg(msg);
+        }
+    }
+
+    // ---- messages ---------------------------------------------------------
+
+    fn drain_inbox(&mut self) {
+        while let Ok(batch) = self.inbox.try_recv() {
+            for msg in batch {
+                self.handle_msg(msg);
+            }
+        }
+    }
+
+    fn handle_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::NewConn(sock) => self.add_conn(sock),
+            Msg::Exec {
+                from,
+                conn,
+                seq,
+                db,
+                resp3,
+                spec,
+                args,
+            } => {
+                if self.hold.is_some() {
+                    self.deferred.push_back(Msg::Exec {
+                        from,
+                        conn,
+                        seq,
+                        db,
+                        resp3,
+                        spec,
+                        args,
+                    });
+                    return;
+                }
+                let mut out = Vec::with_capacity(64);
+                let own = 1u64 << self.id;
+                execute(&self.server, self.id, own, spec, &args, db, resp3, None, self.now_ms, &mut out);
+                self.outbox[from].push(Msg::Reply {
+                    conn,
+                    seq,
+                    data: out,
+                });
+            }
+            Msg::Reply { conn, seq, data } => {
+                if let Some(c) = self.conns.get_mut(conn.token) {
+                    if c.id == conn.id {
+                        c.fill_slot(seq, data);
+                        self.mark_dirty(conn.token);
+                    }
+                }
+            }
+            Msg::Acquire { txid, from, conn } => self.on_acquire(txid, from, conn),
+            Msg::Granted { txid, shard, conn } => self.on_granted(txid, shard, conn),
+            Msg::Release { txid } => self.on_release(txid),
+            Msg::ConfigChanged => self.refresh_config(),
+        }
+    }
+
+    fn flush_outbox(&mut self) {
+        for (shard, batch) in self.outbox.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                let b = std::mem::take(batch);
+                self.server.shards[shard].send(b);
+            }
+        }
+    }
+
+    // ---- output -----------------------------------------------------------
+
+    fn flush_dirty(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut written = 0u64;
+        for &token in &dirty {
+            let Some(c) = self.conns.get_mut(token) else {
+                continue;
+            };
+            c.in_dirty = false;
+            let mut off = 0;
+            while off < c.out.len() {
+                match c.sock.write(&c.out[off..]) {
+                    Ok(0) => {
+                        c.dead = true;
+                        break;
+                    }
+                    Ok(n) => off += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(_) => {
+                        c.dead = true;
+                        break;
+                    }
+                }
+            }
+            written += off as u64;
+            if off == c.out.len() {
+                c.out.clear();
+                if c.out.capacity() > 1024 * 1024 {
+                    c.out = Vec::with_capacity(16 * 1024);
+                }
+            } else {
+                c.out.drain(..off);
+            }
+            if c.dead || (c.closing && c.out.is_empty() && c.pending.is_empty() && c.tx.is_none()) {
+                self.to_close.push(token);
+            }
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+        if written > 0 && self.hold.is_none() {
+            self.part().stats.net_output_bytes += written;
+        }
+    }
+
+    fn close(&mut self, token: usize) {
+        self.to_close.push(token);
+    }
+
+    /// Removes closed connections; their client metadata lives in the
+    /// partition, so this waits while the partition is held.
+    fn close_pending(&mut self) {
+        if self.hold.is_some() || self.to_close.is_empty() {
+            return;
+        }
+        let list = std::mem::take(&mut self.to_close);
+        for token in list {
+            let Some(c) = self.conns.get(token) else {
+                continue;
+            };
+            if c.tx.is_some() {
+                // Finish the transaction first, so its shards are released.
+                self.to_close.push(token);
+                continue;
+            }
+            let mut c = self.conns.remove(token);
+            let _ = self.poll.registry().deregister(&mut c.sock);
+            let client = c.client;
+            self.part().clients.try_remove(client);
+            self.server
+                .connected_clients
+                .fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    fn run_runnable(&mut self) {
+        if self.hold.is_some() || self.runnable.is_empty() {
+            return;
+        }
+        let list = std::mem::take(&mut self.runnable);
+        for (i, &token) in list.iter().enumerate() {
+            if self.hold.is_some() {
+                for &t in &list[i..] {
+                    self.runnable.push(t);
+                }
+                return;
+            }
+            let Some(c) = self.conns.get_mut(token) else {
+                continue;
+            };
+            c.in_runnable = false;
+            self.process_input(token);
+            let Some(c) = self.conns.get_mut(token) else {
+                continue;
+            };
+            if c.read_pending && c.can_run() && self.hold.is_none() {
+                self.read(token);
+            }
+        }
+    }
+
+    // ---- periodic work ----------------------------------------------------
+
+    fn refresh_config(&mut self) {
+        let epoch = self.server.config_epoch.load(Ordering::Acquire);
+        if epoch != self.cached.epoch {
+            self.cached = Cached::load(&self.server);
+            let limits = self.cached.limits;
+            for (_, c) in self.conns.iter_mut() {
+                c.parser.set_limits(limits);
+            }
+        }
+    }
+
+    fn cron(&mut self) {
+        let period = Duration::from_millis(1000 / self.cached.hz as u64);
+        self.next_cron = Instant::now() + period;
+        self.refresh_config();
+        if self.hold.is_some() {
+            return;
+        }
+        self.active_expire(period);
+        self.sweep_clients();
+    }
+
+    /// Deletes keys whose TTL passed, within a CPU budget of about a quarter
+    /// of each cron period (Redis's slow cycle), more with higher effort.
+    fn active_expire(&mut self, period: Duration) {
+        let effort = self.cached.active_expire_effort as usize;
+        let per_round = 20 + 5 * (effort - 1);
+        let budget = period.mul_f64(0.25 + 0.05 * (effort - 1) as f64);
+        let start = Instant::now();
+        let now = self.now_ms;
+        let part = self.part();
+        for db in part.dbs.iter_mut() {
+            loop {
+                let (examined, expired) = db.active_expire(now, per_round);
+                if examined == 0 || expired * 10 < examined || start.elapsed() > budget {
+                    break;
+                }
+            }
+            db.rehash_step(100);
+        }
+    }
+
+    /// Closes connections marked by CLIENT KILL or idle past `timeout`.
+    fn sweep_clients(&mut self) {
+        let now = self.now_ms;
+        let timeout_ms = self.cached.idle_timeout_secs * 1000;
+        if !self.part().kill_pending && timeout_ms == 0 {
+            return;
+        }
+        let conns: Vec<(usize, usize)> = self.conns.iter().map(|(t, c)| (t, c.client)).collect();
+        let part = self.part();
+        part.kill_pending = false;
+        let mut victims = Vec::new();
+        for (token, client) in conns {
+            if let Some(info) = part.clients.get(client) {
+                let idle = timeout_ms > 0 && now.saturating_sub(info.last_ms) > timeout_ms;
+                if info.kill || idle {
+                    victims.push(token);
+                }
+            }
+        }
+        for t in victims {
+            if let Some(c) = self.conns.get_mut(t) {
+                c.closing = true;
+            }
+            self.mark_dirty(t);
+        }
+    }
+}
+
+/// Runs one command's handler with access to the partitions in `held`,
+/// appending its reply (or its error) to `out`. A handler that panics is a
+/// bug; the panic is contained to this command so the shard keeps serving.
+#[allow(clippy::too_many_arguments)]
+pub fn execute(
+    server: &Server,
+    shard_id: usize,
+    held: u64,
+    spec: &'static CommandSpec,
+    args: &[Bytes],
+    db: usize,
+    resp3: bool,
+    client: Option<usize>,
+    now_ms: u64,
+    out: &mut Vec<u8>,
+) {
+    let start = out.len();
+    let Some(handler) = spec.handler else {
+        encode::error(out, b"ERR command has no handler");
+        return;
+    };
+    let result = {
+        let mut ctx = Ctx {
+            out: &mut *out,
+            resp3,
+            db,
+            now_ms,
+            store: Store::new(&server.partitions, held),
+            client,
+            server,
+            shard_id,
+            spec,
+        };
+        std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, args)))
+    };
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            out.truncate(start);
+            encode::error(out, e.text().as_bytes());
+        }
+        Err(_) => {
+            out.truncate(start);
+            log::warning(&format!("command '{}' panicked; reply is an error", spec.name));
+            encode::error(out, b"ERR internal error");
+        }
+    }
+}

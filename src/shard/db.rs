@@ -1,0 +1,279 @@
+//! One database (SELECT index) of one shard's partition.
+//!
+//! Keys live in a [`Dict`] of [`Entry`]; an entry carries its value, its
+//! absolute expiry and its access clock, so a lookup touches one node.
+//! Keys with a TTL are also listed in `volatile`, a key-only dict that the
+//! active expiry cycle samples: its cost is proportional to the number of
+//! keys that can expire, not to the size of the keyspace, and keys never read
+//! again are still reclaimed within a few cycles.
+
+use crate::types::compact::CompactBytes;
+use crate::types::dict::Dict;
+
+/// A value of any type. New families add variants here.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A string that is a canonical 64-bit integer (Redis's `int` encoding).
+    Int(i64),
+    /// Any other string. `raw` records whether Redis would report `raw`
+    /// rather than `embstr` for it (strings built by APPEND/SETRANGE or
+    /// longer than 44 bytes), so OBJECT ENCODING answers as Redis does.
+    Str { data: CompactBytes, raw: bool },
+}
+
+/// Strings up to this length are `embstr` in Redis when created whole.
+pub const EMBSTR_MAX: usize = 44;
+
+impl Value {
+    /// A string value as SET stores it: an integer when the bytes are a
+    /// canonical integer of at most 20 characters, else embstr/raw by length.
+    pub fn from_bytes(data: &[u8]) -> Value {
+        if data.len() <= 20 {
+            if let Some(v) = crate::util::num::parse_i64(data) {
+                return Value::Int(v);
+            }
+        }
+        Value::Str {
+            data: CompactBytes::from_slice(data),
+            raw: data.len() > EMBSTR_MAX,
+        }
+    }
+
+    /// A string value built by modification (APPEND, SETRANGE): always raw.
+    pub fn raw_bytes(data: &[u8]) -> Value {
+        Value::Str {
+            data: CompactBytes::from_slice(data),
+            raw: true,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Int(_) | Value::Str { .. } => "string",
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Str { raw: true, .. } => "raw",
+            Value::Str { raw: false, .. } => "embstr",
+        }
+    }
+
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Str { .. })
+    }
+
+    /// The string's bytes, formatting an integer into `scratch`.
+    pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> Option<&'a [u8]> {
+        match self {
+            Value::Int(v) => Some(scratch.format(*v).as_bytes()),
+            Value::Str { data, .. } => Some(data.as_slice()),
+        }
+    }
+
+    /// Heap bytes this value owns beyond its inline size.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Int(_) => 0,
+            Value::Str { data, .. } => data.heap_size(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds; 0 means none.
+    pub expire_at: u64,
+    /// Seconds-resolution access clock (shard uptime) for OBJECT IDLETIME and LRU.
+    pub access: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Entry {
+        Entry {
+            value,
+            expire_at: 0,
+            access: 0,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Db {
+    keys: Dict<Entry>,
+    volatile: Dict<()>,
+    expire_cursor: u64,
+    /// Keys removed because their TTL passed (lazily or actively).
+    pub expired: u64,
+}
+
+impl Db {
+    pub fn new() -> Db {
+        Db::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    /// Removes `key` if its TTL has passed; true if it did.
+    fn expire_if_due(&mut self, key: &[u8], now_ms: u64) -> bool {
+        if self.volatile.is_empty() {
+            return false;
+        }
+        let due = match self.keys.get(key) {
+            Some(e) => e.expire_at != 0 && e.expire_at <= now_ms,
+            None => false,
+        };
+        if due {
+            self.remove(key);
+            self.expired += 1;
+        }
+        due
+    }
+
+    /// The live entry for `key` (expired ones are deleted on the way).
+    pub fn get(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        self.expire_if_due(key, now_ms);
+        self.keys.get_mut(key)
+    }
+
+    /// The live entry for `key` without deleting anything (for read-only
+    /// peeks that must not write, such as COMMAND GETKEYS-like paths).
+    pub fn peek(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        self.keys
+            .get(key)
+            .filter(|e| e.expire_at == 0 || e.expire_at > now_ms)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
+        self.get(key, now_ms).is_some()
+    }
+
+    /// Inserts or replaces the entry for `key`, keeping the volatile index in step.
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        let volatile = entry.expire_at != 0;
+        let old = self.keys.insert(key, entry);
+        let was_volatile = old.as_ref().is_some_and(|e| e.expire_at != 0);
+        if volatile && !was_volatile {
+            self.volatile.insert(key, ());
+        } else if !volatile && was_volatile {
+            self.volatile.remove(key);
+        }
+        old
+    }
+
+    /// Replaces the value of `key`, keeping its TTL if it has one, or
+    /// creates it without a TTL.
+    pub fn set_keep_ttl(&mut self, key: &[u8], value: Value) {
+        match self.keys.get_mut(key) {
+            Some(e) => e.value = value,
+            None => {
+                self.keys.insert(key, Entry::new(value));
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let old = self.keys.remove(key)?;
+        if old.expire_at != 0 {
+            self.volatile.remove(key);
+        }
+        Some(old)
+    }
+
+    /// Sets or clears (`at == 0`) the expiry of an existing key; false if absent.
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
+        let Some(e) = self.keys.get_mut(key) else {
+            return false;
+        };
+        let was = e.expire_at != 0;
+        e.expire_at = at;
+        if at != 0 && !was {
+            self.volatile.insert(key, ());
+        } else if at == 0 && was {
+            self.volatile.remove(key);
+        }
+        true
+    }
+
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.volatile.clear();
+        self.expire_cursor = 0;
+    }
+
+    /// Moves everything out, leaving this db empty (FLUSHDB ASYNC, SWAPDB).
+    pub fn take(&mut self) -> Db {
+        std::mem::take(self)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
+        self.keys.iter()
+    }
+
+    /// One SCAN step over the keys; returns the next cursor.
+    pub fn scan(&self, cursor: u64, f: impl FnMut(&[u8], &Entry)) -> u64 {
+        self.keys.scan(cursor, f)
+    }
+
+    pub fn random_key(&self, rand: &mut impl FnMut() -> u64) -> Option<(&[u8], &Entry)> {
+        self.keys.random_entry(rand)
+    }
+
+    /// Active expiry: walks the volatile index from where it stopped, deleting
+    /// keys whose TTL has passed, until `budget` keys were examined. Returns
+    /// (examined, expired).
+    pub fn active_expire(&mut self, now_ms: u64, budget: usize) -> (usize, usize) {
+        if self.volatile.is_empty() {
+            return (0, 0);
+        }
+        let mut due: Vec<CompactBytes> = Vec::new();
+        let mut examined = 0;
+        let mut cursor = self.expire_cursor;
+        loop {
+            let keys = &self.keys;
+            cursor = self.volatile.scan(cursor, |k, _| {
+                examined += 1;
+                if keys
+                    .get(k)
+                    .is_some_and(|e| e.expire_at != 0 && e.expire_at <= now_ms)
+                {
+                    due.push(CompactBytes::from_slice(k));
+                }
+            });
+            if cursor == 0 || examined >= budget {
+                break;
+            }
+        }
+        self.expire_cursor = cursor;
+        for k in &due {
+            self.remove(k);
+        }
+        self.expired += due.len() as u64;
+        (examined, due.len())
+    }
+
+    /// Heap bytes held by the tables themselves (nodes and buckets), not
+    /// counting what large values own; `used_memory` comes from the allocator.
+    pub fn table_bytes(&self) -> usize {
+        self.keys.table_bytes() + self.volatile.table_bytes()
+    }
+
+    pub fn rehash_step(&mut self, buckets: usize) -> bool {
+        let a = self.keys.rehash_step(buckets);
+        let b = self.volatile.rehash_step(buckets);
+        a || b
+    }
+}

@@ -1,0 +1,134 @@
+//! What a shard owns, and how a command reaches it.
+//!
+//! A shard thread owns one [`Partition`]: its slice of every database, the
+//! metadata of its client connections and its statistics. Only that thread
+//! touches it, with plain `&mut` access, except in one situation: a command
+//! whose keys span several shards *acquires* them (see `server::shard_loop`).
+//! An acquired shard stops touching its own partition — it defers all work
+//! that would — and grants the coordinating thread exclusive access until it
+//! is released. Ownership moves by message (acquire, granted, release), never
+//! by lock, and a [`Store`] is the coordinator's view of exactly the
+//! partitions it holds.
+
+pub mod db;
+
+use slab::Slab;
+
+use crate::shard::db::Db;
+
+/// Metadata of one client connection, kept in the partition so that
+/// keyspace-wide commands (CLIENT LIST, CLIENT KILL, INFO clients) that hold
+/// every shard can read and mark connections of other threads.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    pub created_ms: u64,
+    pub last_ms: u64,
+    pub db: usize,
+    pub resp: u8,
+    pub authenticated: bool,
+    pub no_evict: bool,
+    pub no_touch: bool,
+    /// Name of the last command run, for CLIENT LIST's `cmd=`.
+    pub last_cmd: &'static str,
+    /// Bytes waiting in the query and output buffers, refreshed per batch.
+    pub qbuf: usize,
+    pub obuf: usize,
+    /// Set by CLIENT KILL (possibly from another thread holding this
+    /// partition); the owning thread closes the connection after release.
+    pub kill: bool,
+    /// Close after the reply to the current command is written (QUIT).
+    pub close_after_reply: bool,
+}
+
+/// Per-shard counters reported (summed) by INFO.
+#[derive(Debug, Default, Clone)]
+pub struct ShardStats {
+    pub commands: u64,
+    pub connections_received: u64,
+    pub rejected_connections: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub expired_stale_perc: f64,
+    pub cross_shard_hops: u64,
+}
+
+pub struct Partition {
+    pub shard_id: usize,
+    pub dbs: Vec<Db>,
+    pub clients: Slab<ClientInfo>,
+    pub stats: ShardStats,
+    /// Set when some client of this partition was marked for killing.
+    pub kill_pending: bool,
+}
+
+impl Partition {
+    pub fn new(shard_id: usize, databases: usize) -> Partition {
+        Partition {
+            shard_id,
+            dbs: (0..databases).map(|_| Db::new()).collect(),
+            clients: Slab::new(),
+            stats: ShardStats::default(),
+            kill_pending: false,
+        }
+    }
+
+    /// Keys removed by expiry across all databases.
+    pub fn expired_keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.expired).sum()
+    }
+}
+
+/// A pointer to a shard's partition, published once at start-up so that a
+/// coordinator holding the shard can reach it.
+#[derive(Clone, Copy)]
+pub struct PartitionPtr(pub *mut Partition);
+
+// SAFETY: a PartitionPtr is only dereferenced by the owning shard thread
+// while it is not acquired by anyone, or by the one coordinator the owner
+// granted it to (and only until the release message is sent). The grant and
+// release travel over crossbeam channels, whose send/receive pair orders the
+// owner's last write before the coordinator's first read and vice versa.
+unsafe impl Send for PartitionPtr {}
+unsafe impl Sync for PartitionPtr {}
+
+/// The set of partitions one command may touch: its own shard's (when it is
+/// free) plus any it holds. Handlers go through [`Store::part`], which refuses
+/// (with a panic caught by the dispatcher) to hand out one it does not hold.
+pub struct Store<'a> {
+    ptrs: &'a [PartitionPtr],
+    /// Bit i set: partition i is accessible to this command.
+    held: u64,
+}
+
+impl<'a> Store<'a> {
+    pub fn new(ptrs: &'a [PartitionPtr], held: u64) -> Store<'a> {
+        Store { ptrs, held }
+    }
+
+    pub fn holds(&self, shard: usize) -> bool {
+        shard < 64 && self.held & (1u64 << shard) != 0
+    }
+
+    pub fn part(&mut self, shard: usize) -> &mut Partition {
+        assert!(
+            self.holds(shard),
+            "command touched shard {shard} without holding it"
+        );
+        // SAFETY: the bit for `shard` is set only when this thread owns the
+        // partition (it is the shard's own thread and the shard is not
+        // acquired) or holds it through a grant; see PartitionPtr. The
+        // returned borrow is tied to `&mut self`, so no two live references
+        // to one partition come out of one Store.
+        let ptr = self.ptrs[shard].0;
+        unsafe { &mut *ptr }
+    }
+}
