@@ -6,12 +6,8 @@ use shoal::config::{Config, Startup};
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let config_file = args
-        .first()
-        .filter(|a| !a.to_string_lossy().starts_with('-'))
-        .map(std::path::PathBuf::from);
     match Config::from_args(args) {
-        Ok(Startup::Run(config)) => match shoal::server::run(config, config_file) {
+        Ok(Startup::Run(config)) => match shoal::server::run(config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("{e}");

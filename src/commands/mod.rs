@@ -253,10 +253,17 @@ impl<'a> Ctx<'a> {
     /// keyspace hit or miss and refreshes the key's access clock, as
     /// Redis's lookupKeyRead does.
     pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.read_with_out(key).0
+    }
+
+    /// [`Ctx::read`] that also lends out the reply buffer, so a handler can
+    /// reply straight from the stored value (GET, MGET, GETRANGE) without
+    /// copying it out of the keyspace first.
+    pub fn read_with_out(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Vec<u8>) {
         let (now, db, clock) = (self.now_ms, self.db, self.lru_clock());
         let shard = self.server.shard_of_key(key);
         let Partition { dbs, stats, .. } = self.store.part(shard);
-        match dbs[db].get(key, now) {
+        let entry = match dbs[db].get(key, now) {
             Some(e) => {
                 stats.keyspace_hits += 1;
                 e.access = clock;
@@ -266,7 +273,8 @@ impl<'a> Ctx<'a> {
                 stats.keyspace_misses += 1;
                 None
             }
-        }
+        };
+        (entry, &mut *self.out)
     }
 
     /// The live entry of `key` for a command that modifies it (no hit/miss

@@ -75,6 +75,8 @@ pub struct Server {
     pub executable: String,
     /// Counters reset by CONFIG RESETSTAT are per partition; this one is not.
     pub total_connections: AtomicU64,
+    /// What INFO keeps between calls (rate samples, memory peak).
+    pub info: crate::commands::server::InfoState,
 }
 
 impl Server {
@@ -174,11 +176,7 @@ impl Running {
 }
 
 /// Binds, starts the shard threads and returns without waiting.
-pub fn start(
-    config: Config,
-    config_file: Option<std::path::PathBuf>,
-    install_signals: bool,
-) -> io::Result<Running> {
+pub fn start(config: Config, install_signals: bool) -> io::Result<Running> {
     let n = config.shards.max(1);
     if n > 64 {
         return Err(io::Error::new(
@@ -193,6 +191,7 @@ pub fn start(
         log::set_file(&config.logfile)?;
     }
 
+    let config_file = config.config_file.clone();
     let mut polls = Vec::with_capacity(n);
     let mut handles = Vec::with_capacity(n);
     let mut inboxes = Vec::with_capacity(n);
@@ -229,11 +228,12 @@ pub fn start(
         started_unix_ms: now_ms(),
         run_id: run_id(),
         addr,
-        config_file,
+        config_file: config_file.clone(),
         executable: std::env::current_exe()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         total_connections: AtomicU64::new(0),
+        info: Default::default(),
     });
 
     if install_signals {
@@ -254,11 +254,14 @@ pub fn start(
 }
 
 fn bind(config: &Config) -> io::Result<mio::net::TcpListener> {
-    let host = config
-        .bind
-        .first()
-        .map(|s| s.trim_start_matches('-').to_string())
-        .unwrap_or_else(|| "127.0.0.1".to_string());
+    // A leading '-' marks an address as optional in redis.conf; Shoal
+    // listens on the first address given.
+    let Some(host) = config.bind.first().map(|s| s.trim_start_matches('-').to_string()) else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "Configured to not listen anywhere, exiting.",
+        ));
+    };
     let host = if host == "*" {
         "0.0.0.0".to_string()
     } else {
@@ -284,9 +287,9 @@ fn bind(config: &Config) -> io::Result<mio::net::TcpListener> {
 }
 
 /// Runs until SIGINT/SIGTERM or SHUTDOWN.
-pub fn run(config: Config, config_file: Option<std::path::PathBuf>) -> io::Result<()> {
+pub fn run(config: Config) -> io::Result<()> {
     let shards = config.shards;
-    let running = start(config, config_file, true)?;
+    let running = start(config, true)?;
     log::notice(&format!(
         "Shoal {SHOAL_VERSION} (Redis {REDIS_VERSION} compatible) pid={} shards={shards}",
         std::process::id()

@@ -193,6 +193,15 @@ impl Db {
         Some(old)
     }
 
+    /// Removes `key` if it is live; an entry whose TTL has passed is expired
+    /// (and counted as such) instead, and `None` returned as if it were absent.
+    pub fn remove_live(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
+        if self.expire_if_due(key, now_ms) {
+            return None;
+        }
+        self.remove(key)
+    }
+
     /// Sets or clears (`at == 0`) the expiry of an existing key; false if absent.
     pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
         let Some(e) = self.keys.get_mut(key) else {
@@ -217,6 +226,16 @@ impl Db {
     /// Moves everything out, leaving this db empty (FLUSHDB ASYNC, SWAPDB).
     pub fn take(&mut self) -> Db {
         std::mem::take(self)
+    }
+
+    /// Moves the keys out (FLUSHDB/FLUSHALL, possibly to be freed on another
+    /// thread), leaving this db empty. Unlike [`Db::take`] the statistics stay
+    /// here: a flush does not reset the count of expired keys INFO reports.
+    pub fn take_keys(&mut self) -> Db {
+        let mut old = self.take();
+        self.expired = old.expired;
+        old.expired = 0;
+        old
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {

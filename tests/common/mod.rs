@@ -29,7 +29,7 @@ impl TestServer {
         tune(&mut config);
         config.port = 0;
         config.bind = vec!["127.0.0.1".to_string()];
-        let running = start(config, None, false).expect("test server starts");
+        let running = start(config, false).expect("test server starts");
         let addr = running.addr();
         TestServer {
             running: Some(running),
@@ -49,8 +49,7 @@ impl TestServer {
 
     /// A `redis` crate connection speaking RESP3.
     pub fn client3(&self) -> redis::Connection {
-        let client =
-            redis::Client::open(format!("{}?protocol=resp3", self.url())).expect("client");
+        let client = redis::Client::open(format!("{}?protocol=resp3", self.url())).expect("client");
         client.get_connection().expect("connect")
     }
 
