@@ -172,7 +172,10 @@ struct G17 {
 
 impl G17 {
     fn new() -> Self {
-        G17 { buf: [0; G17_CAP], len: 0 }
+        G17 {
+            buf: [0; G17_CAP],
+            len: 0,
+        }
     }
 
     fn as_bytes(&self) -> &[u8] {
@@ -203,7 +206,11 @@ impl std::fmt::Write for G17 {
 
 fn g17(v: f64, out: &mut G17) {
     if v.is_nan() {
-        out.extend(if v.is_sign_negative() { b"-nan" } else { b"nan" });
+        out.extend(if v.is_sign_negative() {
+            b"-nan"
+        } else {
+            b"nan"
+        });
         return;
     }
     if v.is_infinite() {

@@ -57,25 +57,6 @@ pub enum Frame {
     Attribute(Vec<(Frame, Frame)>),
 }
 
-/// Parses one frame from the front of `buf`.
-///
-/// `Ok(Some((frame, consumed)))` when a whole frame is there, `Ok(None)` when more input is needed, `Err` when the
-/// input can't be RESP. Stateless: an incomplete frame is parsed again from the start on the next call. RESP3
-/// streamed strings and aggregates (`$?`, `*?`) are rejected; Redis never sends them.
-pub fn parse_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, ProtocolError> {
-    let mut cursor = Cursor { buf, pos: 0 };
-    Ok(cursor.frame(0)?.map(|frame| (frame, cursor.pos)))
-}
-
-/// Every frame takes at least three bytes (e.g. `+\r\n`), which bounds how many elements the rest of the input
-/// can hold, and so how much we pre-allocate for a claimed count.
-const MIN_FRAME_LEN: usize = 3;
-
-struct Cursor<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
 /// Unwraps `Ok(Some(v))`, returning `Ok(None)` (incomplete) or the error otherwise.
 macro_rules! need {
     ($e:expr) => {
@@ -85,6 +66,108 @@ macro_rules! need {
             Err(e) => return Err(e),
         }
     };
+}
+
+/// Parses one frame from the front of `buf`.
+///
+/// `Ok(Some((frame, consumed)))` when a whole frame is there, `Ok(None)` when more input is needed, `Err` when the
+/// input can't be RESP. Stateless: an incomplete frame is parsed again from the start on the next call. RESP3
+/// streamed strings and aggregates (`$?`, `*?`) are rejected; Redis never sends them.
+pub fn parse_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, ProtocolError> {
+    let mut cursor = Cursor { buf, pos: 0 };
+    // Aggregates being filled, innermost last. An explicit stack rather than recursion keeps the native stack
+    // flat whatever the nesting, even in debug builds on small thread stacks.
+    let mut open: Vec<Open> = Vec::new();
+    loop {
+        let mut value = match need!(cursor.item()) {
+            Item::Done(frame) => frame,
+            Item::Open(aggregate) => {
+                if open.len() >= MAX_DEPTH {
+                    return Err(ProtocolError::NestingTooDeep);
+                }
+                if aggregate.is_full() {
+                    aggregate.into_frame()
+                } else {
+                    open.push(aggregate);
+                    continue;
+                }
+            }
+        };
+        // Hand the finished value to its parent, closing every aggregate it completes.
+        loop {
+            let Some(parent) = open.last_mut() else {
+                return Ok(Some((value, cursor.pos)));
+            };
+            parent.items.push(value);
+            if !parent.is_full() {
+                break;
+            }
+            match open.pop() {
+                Some(done) => value = done.into_frame(),
+                None => break,
+            }
+        }
+    }
+}
+
+/// Every frame takes at least three bytes (e.g. `+\r\n`), which bounds how many elements the rest of the input
+/// can hold, and so how much we pre-allocate for a claimed count.
+const MIN_FRAME_LEN: usize = 3;
+
+/// Most elements reserved up front for an aggregate; more grow the vector as they arrive.
+const MAX_PREALLOC: usize = 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Array,
+    Set,
+    Push,
+    Map,
+    Attribute,
+}
+
+/// An aggregate whose elements are still being read.
+struct Open {
+    kind: Kind,
+    /// Elements expected; for maps and attributes, twice the pairs.
+    want: usize,
+    items: Vec<Frame>,
+}
+
+impl Open {
+    fn is_full(&self) -> bool {
+        self.items.len() >= self.want
+    }
+
+    fn into_frame(self) -> Frame {
+        match self.kind {
+            Kind::Array => Frame::Array(self.items),
+            Kind::Set => Frame::Set(self.items),
+            Kind::Push => Frame::Push(self.items),
+            Kind::Map | Kind::Attribute => {
+                let mut pairs = Vec::with_capacity(self.items.len() / 2);
+                let mut items = self.items.into_iter();
+                while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                    pairs.push((k, v));
+                }
+                if self.kind == Kind::Map {
+                    Frame::Map(pairs)
+                } else {
+                    Frame::Attribute(pairs)
+                }
+            }
+        }
+    }
+}
+
+enum Item {
+    Done(Frame),
+    Open(Open),
+}
+
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
 }
 
 impl<'a> Cursor<'a> {
@@ -120,7 +203,9 @@ impl<'a> Cursor<'a> {
     fn length(&mut self, nullable: bool) -> Result<Option<Option<usize>>, ProtocolError> {
         let line = need!(self.line());
         if line == b"?" {
-            return Err(ProtocolError::InvalidFrame("streamed types are not supported"));
+            return Err(ProtocolError::InvalidFrame(
+                "streamed types are not supported",
+            ));
         }
         match parse_i64(line) {
             Some(-1) if nullable => Ok(Some(None)),
@@ -137,43 +222,33 @@ impl<'a> Cursor<'a> {
         let start = self.pos;
         let end = start + len;
         if &self.buf[end..end + 2] != b"\r\n" {
-            return Err(ProtocolError::InvalidFrame("bulk data not terminated by CRLF"));
+            return Err(ProtocolError::InvalidFrame(
+                "bulk data not terminated by CRLF",
+            ));
         }
         self.pos = end + 2;
         Ok(Some(&self.buf[start..end]))
     }
 
-    fn items(&mut self, depth: usize, count: usize) -> Result<Option<Vec<Frame>>, ProtocolError> {
-        if count > self.rest() / MIN_FRAME_LEN {
-            return Ok(None);
+    /// The header of an aggregate of `count` elements (pairs when `pairs`); `None` when the rest of the input
+    /// is too short to hold them, which is certainly incomplete and spares a huge pre-allocation.
+    fn open(&self, kind: Kind, count: usize, pairs: bool) -> Option<Open> {
+        let want = if pairs { count.checked_mul(2)? } else { count };
+        if want > self.rest() / MIN_FRAME_LEN {
+            return None;
         }
-        let mut items = Vec::with_capacity(count);
-        for _ in 0..count {
-            items.push(need!(self.frame(depth + 1)));
-        }
-        Ok(Some(items))
+        Some(Open {
+            kind,
+            want,
+            items: Vec::with_capacity(want.min(MAX_PREALLOC)),
+        })
     }
 
-    fn pairs(&mut self, depth: usize, count: usize) -> Result<Option<Vec<(Frame, Frame)>>, ProtocolError> {
-        if count > self.rest() / (2 * MIN_FRAME_LEN) {
-            return Ok(None);
-        }
-        let mut pairs = Vec::with_capacity(count);
-        for _ in 0..count {
-            let key = need!(self.frame(depth + 1));
-            let value = need!(self.frame(depth + 1));
-            pairs.push((key, value));
-        }
-        Ok(Some(pairs))
-    }
-
-    fn frame(&mut self, depth: usize) -> Result<Option<Frame>, ProtocolError> {
+    /// A complete scalar frame, or the header of an aggregate.
+    fn item(&mut self) -> Result<Option<Item>, ProtocolError> {
         let Some(&ty) = self.buf.get(self.pos) else {
             return Ok(None);
         };
-        if matches!(ty, b'*' | b'%' | b'~' | b'>' | b'|') && depth >= MAX_DEPTH {
-            return Err(ProtocolError::NestingTooDeep);
-        }
         self.pos += 1;
         let frame = match ty {
             b'+' => Frame::Simple(Bytes::copy_from_slice(need!(self.line()))),
@@ -189,8 +264,7 @@ impl<'a> Cursor<'a> {
             }
             b'=' => {
                 let len = need!(self.length(false)).unwrap_or(0);
-                let data = need!(self.blob(len));
-                match data {
+                match need!(self.blob(len)) {
                     [a, b, c, b':', text @ ..] => Frame::Verbatim {
                         format: Bytes::copy_from_slice(&[*a, *b, *c]),
                         text: Bytes::copy_from_slice(text),
@@ -198,25 +272,18 @@ impl<'a> Cursor<'a> {
                     _ => return Err(ProtocolError::InvalidFrame("invalid verbatim string")),
                 }
             }
-            b'*' => match need!(self.length(true)) {
-                None => Frame::NullArray,
-                Some(n) => Frame::Array(need!(self.items(depth, n))),
-            },
-            b'~' => {
-                let n = need!(self.length(false)).unwrap_or(0);
-                Frame::Set(need!(self.items(depth, n)))
-            }
-            b'>' => {
-                let n = need!(self.length(false)).unwrap_or(0);
-                Frame::Push(need!(self.items(depth, n)))
-            }
-            b'%' => {
-                let n = need!(self.length(false)).unwrap_or(0);
-                Frame::Map(need!(self.pairs(depth, n)))
-            }
-            b'|' => {
-                let n = need!(self.length(false)).unwrap_or(0);
-                Frame::Attribute(need!(self.pairs(depth, n)))
+            b'*' | b'~' | b'>' | b'%' | b'|' => {
+                let (kind, nullable, pairs) = match ty {
+                    b'*' => (Kind::Array, true, false),
+                    b'~' => (Kind::Set, false, false),
+                    b'>' => (Kind::Push, false, false),
+                    b'%' => (Kind::Map, false, true),
+                    _ => (Kind::Attribute, false, true),
+                };
+                return match need!(self.length(nullable)) {
+                    None => Ok(Some(Item::Done(Frame::NullArray))),
+                    Some(count) => Ok(self.open(kind, count, pairs).map(Item::Open)),
+                };
             }
             b'_' => match need!(self.line()) {
                 b"" => Frame::Null,
@@ -248,7 +315,7 @@ impl<'a> Cursor<'a> {
             }
             other => return Err(ProtocolError::InvalidFrameType(other)),
         };
-        Ok(Some(frame))
+        Ok(Some(Item::Done(frame)))
     }
 }
 

@@ -152,7 +152,11 @@ impl RequestParser {
     /// * `Ok(false)`: no complete request yet; leading no-op input (empty inline lines, `*0`, `*-1`) may have
     ///   been consumed, nothing else. `args` is untouched. Nothing is allocated.
     /// * `Err(e)`: protocol error; reply `-ERR <e>` and close the connection.
-    pub fn parse(&mut self, buf: &mut BytesMut, args: &mut Vec<Bytes>) -> Result<bool, ProtocolError> {
+    pub fn parse(
+        &mut self,
+        buf: &mut BytesMut,
+        args: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
         if self.pos > buf.len() || self.scanned > buf.len() {
             // The caller broke the append-only contract; starting over is the only safe reading.
             self.reset();
@@ -244,7 +248,9 @@ impl RequestParser {
                         return Err(ProtocolError::ExpectedBulk(first));
                     }
                     let len = match value {
-                        Some(v) if v >= 0 && (v as u64) <= self.limits.max_bulk_len as u64 => v as usize,
+                        Some(v) if v >= 0 && (v as u64) <= self.limits.max_bulk_len as u64 => {
+                            v as usize
+                        }
                         _ => return Err(ProtocolError::InvalidBulkLength),
                     };
                     if self.auth_required && len > UNAUTH_MAX_BULK {
@@ -285,7 +291,7 @@ impl RequestParser {
                 self.ranges.reserve_exact(keep);
             }
         } else {
-            args.extend(self.ranges.iter().map(|&(s, e)| frozen.slice(s..e)));
+            push_slices(frozen, &self.ranges, args);
         }
         self.reset();
         Ok(Step::Done)
@@ -361,7 +367,11 @@ impl RequestParser {
         }
     }
 
-    fn parse_inline(&mut self, buf: &mut BytesMut, args: &mut Vec<Bytes>) -> Result<Step, ProtocolError> {
+    fn parse_inline(
+        &mut self,
+        buf: &mut BytesMut,
+        args: &mut Vec<Bytes>,
+    ) -> Result<Step, ProtocolError> {
         let from = self.scanned;
         let newline = match find_byte(b'\n', &buf[from..]) {
             Some(off) => from + off,
@@ -386,7 +396,7 @@ impl RequestParser {
         } else {
             let frozen = buf.split_to(newline + 1).freeze();
             args.clear();
-            args.extend(self.ranges.iter().map(|&(s, e)| frozen.slice(s..e)));
+            push_slices(frozen, &self.ranges, args);
         }
         let produced = !self.ranges.is_empty();
         self.reset();
@@ -395,6 +405,20 @@ impl RequestParser {
         }
         Ok(if produced { Step::Done } else { Step::Skipped })
     }
+}
+
+/// Pushes the `ranges` of `frozen` onto `args`. The last argument takes `frozen` itself, narrowed, which spares
+/// a reference count increment and decrement per request on the hottest path.
+#[inline]
+fn push_slices(mut frozen: Bytes, ranges: &[(usize, usize)], args: &mut Vec<Bytes>) {
+    let Some((&(last_start, last_end), init)) = ranges.split_last() else {
+        return;
+    };
+    args.reserve(ranges.len());
+    args.extend(init.iter().map(|&(s, e)| frozen.slice(s..e)));
+    frozen.truncate(last_end);
+    frozen.advance(last_start);
+    args.push(frozen);
 }
 
 /// Finds the arguments of a complete multibulk request again, for requests with more arguments than the scratch
@@ -452,7 +476,9 @@ fn split_args(line: &mut [u8], out: &mut Vec<(usize, usize)>) -> Result<(), Prot
             loop {
                 let c = at(line, r);
                 if c == b'\\' && at(line, r + 1) == b'x' {
-                    if let (Some(hi), Some(lo)) = (hex_value(at(line, r + 2)), hex_value(at(line, r + 3))) {
+                    if let (Some(hi), Some(lo)) =
+                        (hex_value(at(line, r + 2)), hex_value(at(line, r + 3)))
+                    {
                         line[w] = hi * 16 + lo;
                         w += 1;
                         r += 4;
@@ -546,7 +572,8 @@ mod tests {
             (br#"a\x41"#, &[b"a\\x41"]),
         ];
         for (input, want) in ok {
-            let got = split(input).unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(input)));
+            let got = split(input)
+                .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(input)));
             let want: Vec<Vec<u8>> = want.iter().map(|w| w.to_vec()).collect();
             assert_eq!(got, want, "{:?}", String::from_utf8_lossy(input));
         }
@@ -561,7 +588,12 @@ mod tests {
             br#"'abc\'"#,
             br#"a "b"c"#,
         ] {
-            assert_eq!(split(bad), Err(ProtocolError::UnbalancedQuotes), "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                split(bad),
+                Err(ProtocolError::UnbalancedQuotes),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -321,7 +321,10 @@ impl ShardLoop {
         let client = part.clients.insert(info);
         let entry = self.conns.vacant_entry();
         let token = entry.key();
-        let mut conn = Conn::new(sock, id, client, RequestParser::new(self.cached.limits));
+        let mut parser = RequestParser::new(self.cached.limits);
+        // Redis 7.0 bounds what an unauthenticated client may send.
+        parser.set_auth_required(auth_required);
+        let mut conn = Conn::new(sock, id, client, parser);
         conn.authenticated = !auth_required;
         if let Err(e) = self.poll.registry().register(
             &mut conn.sock,
@@ -467,8 +470,7 @@ impl ShardLoop {
                 }
                 Ok(false) => break,
                 Err(e) => {
-                    let msg = format!("ERR {e}");
-                    encode::error(c.reply_buf(), msg.as_bytes());
+                    e.write_reply(c.reply_buf());
                     c.closing = true;
                     did_work = true;
                     break;
@@ -590,7 +592,10 @@ impl ShardLoop {
         if let Some(c) = self.conns.get_mut(token) {
             c.db = db;
             c.resp3 = resp == 3;
-            c.authenticated = authenticated;
+            if c.authenticated != authenticated {
+                c.authenticated = authenticated;
+                c.parser.set_auth_required(!authenticated);
+            }
             if close {
                 c.closing = true;
             }

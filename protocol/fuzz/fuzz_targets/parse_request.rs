@@ -28,12 +28,20 @@ fn split_dependent(e: &Option<ProtocolError>) -> bool {
     )
 }
 
-fn run(limits: Limits, auth: bool, stream: &[u8], mut next_chunk: impl FnMut() -> usize) -> Outcome {
+fn run(
+    limits: Limits,
+    auth: bool,
+    stream: &[u8],
+    mut next_chunk: impl FnMut() -> usize,
+) -> Outcome {
     let mut parser = RequestParser::new(limits);
     parser.set_auth_required(auth);
     let mut buf = BytesMut::new();
     let mut args = Vec::new();
-    let mut out = Outcome { commands: Vec::new(), error: None };
+    let mut out = Outcome {
+        commands: Vec::new(),
+        error: None,
+    };
     let mut fed = 0;
     while fed < stream.len() {
         let n = next_chunk().clamp(1, stream.len() - fed);
@@ -43,7 +51,10 @@ fn run(limits: Limits, auth: bool, stream: &[u8], mut next_chunk: impl FnMut() -
             let before = buf.len();
             match parser.parse(&mut buf, &mut args) {
                 Ok(true) => {
-                    assert!(buf.len() < before, "a command was parsed without consuming input");
+                    assert!(
+                        buf.len() < before,
+                        "a command was parsed without consuming input"
+                    );
                     assert!(!args.is_empty(), "a command without arguments");
                     out.commands.push(args.clone());
                 }
