@@ -115,6 +115,13 @@ pub struct CommandSpec {
     pub args: &'static str,
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
+    /// Command tips as COMMAND INFO reports them (`nondeterministic_output`,
+    /// `request_policy:all_shards`, ...).
+    pub tips: &'static [&'static str],
+    /// Flags of the key spec COMMAND INFO reports (`RW`, `access`, `update`,
+    /// `OW`, `RM`, `delete`, `insert`, ...). Empty: derived from the command
+    /// flags (`RO access` for readonly, `RW update` for write commands).
+    pub key_flags: &'static [&'static str],
 }
 
 impl CommandSpec {
@@ -132,6 +139,8 @@ impl CommandSpec {
         args: "",
         handler: None,
         subcommands: &[],
+        tips: &[],
+        key_flags: &[],
     };
 
     pub fn has(&self, f: u32) -> bool {

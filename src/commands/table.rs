@@ -78,6 +78,11 @@ impl CommandTable {
         };
         if !spec.subcommands.is_empty() {
             if args.len() < 2 {
+                // A container with a handler of its own (COMMAND) also
+                // runs bare.
+                if spec.handler.is_some() && spec.arity_ok(args.len()) {
+                    return Ok(spec);
+                }
                 return Err(CmdError::WrongArity(spec.name));
             }
             let sub = &args[1];
@@ -143,7 +148,13 @@ mod tests {
                 if spec.subcommands.is_empty() {
                     assert!(spec.handler.is_some(), "{} lacks a handler", spec.name);
                 } else {
-                    assert!(spec.handler.is_none(), "container {} has a handler", spec.name);
+                    // Only a container callable without a subcommand
+                    // (COMMAND) has a handler of its own.
+                    assert!(
+                        spec.handler.is_none() || spec.arity_ok(1),
+                        "container {} has a handler",
+                        spec.name
+                    );
                     for sub in spec.subcommands {
                         let (parent, child) = sub.name.split_once('|').unwrap_or_default();
                         assert_eq!(parent, spec.name, "subcommand {} misnamed", sub.name);

@@ -4,3 +4,4 @@
 pub mod glob;
 pub mod num;
 pub mod slot;
+pub mod sys;
