@@ -62,13 +62,13 @@ if [ "$MEMORY" = 1 ]; then
   field() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: -v k="$2" '$1==k {print $2}'; }
   rss() { awk '/^VmRSS:/ {print $2*1024}' "/proc/$1/status"; }
   echo
-  echo "memory: 1,000,000 SETs, 16-byte keys (key:__rand_int__ over 1e12) and 16-byte values"
+  echo "memory: 1,000,000 SETs, 16-byte keys (key:__rand_int__ over 1e8) and 16-byte values"
   printf '%-6s %10s %14s %14s %12s %12s\n' server keys used_memory rss used/key rss/key
   for s in shoal redis; do
     if [ $s = shoal ]; then p=$SP; pid=$SPID; else p=$RP; pid=$RPID; fi
     redis-cli -p "$p" flushall >/dev/null
     u0=$(field "$p" used_memory); r0=$(rss "$pid")
-    redis-benchmark -p "$p" -t set -n 1000000 -c 50 -P 16 -r 1000000000000 -d 16 -q >/dev/null 2>&1
+    redis-benchmark -p "$p" -t set -n 1000000 -c 50 -P 16 -r 100000000 -d 16 -q >/dev/null 2>&1
     keys=$(redis-cli -p "$p" dbsize); u1=$(field "$p" used_memory); r1=$(rss "$pid")
     printf '%-6s %10s %14s %14s %12.1f %12.1f\n' $s "$keys" "$u1" "$r1" \
       "$(python3 -c "print(($u1-$u0)/$keys)")" "$(python3 -c "print(($r1-$r0)/$keys)")"

@@ -888,7 +888,7 @@ fn is_lfu(policy: EvictionPolicy) -> bool {
 }
 
 fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    match lookup_notouch(ctx, &args[2]).map(|e| e.value.encoding()) {
+    match lookup_notouch(ctx, &args[2]).map(|e| e.encoding()) {
         Some(encoding) => ctx.bulk(encoding.as_bytes()),
         None => ctx.null(),
     }

@@ -301,6 +301,7 @@ impl<'a> Ctx<'a> {
             value,
             expire_at: 0,
             access: self.lru_clock(),
+            raw: false,
         }
     }
 

@@ -21,7 +21,7 @@ use bytes::Bytes;
 use shoal_protocol::encode;
 
 use super::{arg_i64, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys};
-use crate::shard::db::{Entry, Value, EMBSTR_MAX};
+use crate::shard::db::{Entry, Value};
 use crate::types::compact::CompactBytes;
 use crate::util::num::{incr_by_float, parse_i64, FloatError};
 
@@ -408,7 +408,7 @@ fn take_string(v: &mut Value, extra: usize) -> Result<Vec<u8>, CmdError> {
             data.extend_from_slice(text);
             Ok(data)
         }
-        Value::Str { data, .. } => {
+        Value::Str(data) => {
             let mut bytes = std::mem::take(data).into_vec();
             if bytes.try_reserve_exact(extra).is_err() {
                 *data = CompactBytes::from_vec(bytes);
@@ -434,23 +434,11 @@ fn out_of_memory() -> CmdError {
     CmdError::msg("ERR Insufficient memory, failed allocating the string")
 }
 
-/// A string produced as a whole but never stored as `int` (INCRBYFLOAT):
-/// `embstr` when short, `raw` when long, as Redis's createStringObject.
-fn plain_string(data: Vec<u8>) -> Value {
-    let raw = data.len() > EMBSTR_MAX;
-    Value::Str {
-        data: CompactBytes::from_vec(data),
-        raw,
-    }
-}
-
-/// A string built by modification (APPEND, SETRANGE): always `raw`, as
-/// Redis unshares such a value into a plain sds. Takes over the buffer.
-fn raw_string(data: Vec<u8>) -> Value {
-    Value::Str {
-        data: CompactBytes::from_vec(data),
-        raw: true,
-    }
+/// A string value that takes over `data` without a copy. Never `int`: an
+/// INCRBYFLOAT result is `embstr` (or `raw` when long) in Redis, and an
+/// APPEND/SETRANGE result is marked `raw` on its entry by the caller.
+fn owned_string(data: Vec<u8>) -> Value {
+    Value::Str(CompactBytes::from_vec(data))
 }
 
 /// Replaces whatever `key` holds with `entry`. An old entry whose TTL had
@@ -847,7 +835,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let mut data = take_string(&mut e.value, tail.len())?;
             data.extend_from_slice(tail);
             let len = data.len();
-            e.value = raw_string(data);
+            e.set_raw_value(owned_string(data));
             len
         }
     };
@@ -883,7 +871,7 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
                 }
             };
             let value = current.checked_add(by).ok_or(CmdError::Overflow)?;
-            e.value = Value::Int(value);
+            e.set_value(Value::Int(value));
             value
         }
     };
@@ -923,7 +911,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let result = match ctx.write(key) {
         None => {
             let result = incr_by_float(b"0", increment).map_err(float_err)?;
-            let entry = ctx.entry(plain_string(result.clone()));
+            let entry = ctx.entry(owned_string(result.clone()));
             ctx.db(key).insert(key, entry);
             result
         }
@@ -931,7 +919,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let mut digits = itoa::Buffer::new();
             let current = e.value.as_bytes(&mut digits).ok_or(CmdError::WrongType)?;
             let result = incr_by_float(current, increment).map_err(float_err)?;
-            e.value = plain_string(result.clone());
+            e.set_value(owned_string(result.clone()));
             result
         }
     };
@@ -994,7 +982,8 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             data.resize(offset as usize, 0);
             data.extend_from_slice(patch);
             let len = data.len();
-            let entry = ctx.entry(raw_string(data));
+            let mut entry = ctx.entry(owned_string(data));
+            entry.raw = true;
             ctx.db(key).insert(key, entry);
             len
         }
@@ -1013,7 +1002,7 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
             data[offset..needed].copy_from_slice(patch);
             let len = data.len();
-            e.value = raw_string(data);
+            e.set_raw_value(owned_string(data));
             len
         }
     };

@@ -15,10 +15,10 @@ use crate::types::dict::Dict;
 pub enum Value {
     /// A string that is a canonical 64-bit integer (Redis's `int` encoding).
     Int(i64),
-    /// Any other string. `raw` records whether Redis would report `raw`
-    /// rather than `embstr` for it (strings built by APPEND/SETRANGE or
-    /// longer than 44 bytes), so OBJECT ENCODING answers as Redis does.
-    Str { data: CompactBytes, raw: bool },
+    /// Any other string. Whether Redis would call it `raw` or `embstr` is
+    /// kept on the entry ([`Entry::raw`]): a flag here would make every
+    /// value 32 bytes instead of 24, and every key pay for it.
+    Str(CompactBytes),
 }
 
 /// Strings up to this length are `embstr` in Redis when created whole.
@@ -33,43 +33,24 @@ impl Value {
                 return Value::Int(v);
             }
         }
-        Value::Str {
-            data: CompactBytes::from_slice(data),
-            raw: data.len() > EMBSTR_MAX,
-        }
-    }
-
-    /// A string value built by modification (APPEND, SETRANGE): always raw.
-    pub fn raw_bytes(data: &[u8]) -> Value {
-        Value::Str {
-            data: CompactBytes::from_slice(data),
-            raw: true,
-        }
+        Value::Str(CompactBytes::from_slice(data))
     }
 
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Int(_) | Value::Str { .. } => "string",
-        }
-    }
-
-    pub fn encoding(&self) -> &'static str {
-        match self {
-            Value::Int(_) => "int",
-            Value::Str { raw: true, .. } => "raw",
-            Value::Str { raw: false, .. } => "embstr",
+            Value::Int(_) | Value::Str(_) => "string",
         }
     }
 
     pub fn is_string(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::Str { .. })
+        matches!(self, Value::Int(_) | Value::Str(_))
     }
 
     /// The string's bytes, formatting an integer into `scratch`.
     pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> Option<&'a [u8]> {
         match self {
             Value::Int(v) => Some(scratch.format(*v).as_bytes()),
-            Value::Str { data, .. } => Some(data.as_slice()),
+            Value::Str(data) => Some(data.as_slice()),
         }
     }
 
@@ -77,7 +58,7 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Int(_) => 0,
-            Value::Str { data, .. } => data.heap_size(),
+            Value::Str(data) => data.heap_size(),
         }
     }
 }
@@ -89,6 +70,9 @@ pub struct Entry {
     pub expire_at: u64,
     /// Seconds-resolution access clock (shard uptime) for OBJECT IDLETIME and LRU.
     pub access: u32,
+    /// The string was built by modification (APPEND, SETRANGE), which Redis
+    /// reports as `raw` even when short.
+    pub raw: bool,
 }
 
 impl Entry {
@@ -97,6 +81,28 @@ impl Entry {
             value,
             expire_at: 0,
             access: 0,
+            raw: false,
+        }
+    }
+
+    /// Replaces the value, keeping TTL and access clock.
+    pub fn set_value(&mut self, value: Value) {
+        self.value = value;
+        self.raw = false;
+    }
+
+    /// Replaces the value with a string built by modification (`raw`).
+    pub fn set_raw_value(&mut self, value: Value) {
+        self.value = value;
+        self.raw = true;
+    }
+
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match &self.value {
+            Value::Int(_) => "int",
+            Value::Str(d) if self.raw || d.len() > EMBSTR_MAX => "raw",
+            Value::Str(_) => "embstr",
         }
     }
 }
@@ -178,7 +184,7 @@ impl Db {
     /// creates it without a TTL.
     pub fn set_keep_ttl(&mut self, key: &[u8], value: Value) {
         match self.keys.get_mut(key) {
-            Some(e) => e.value = value,
+            Some(e) => e.set_value(value),
             None => {
                 self.keys.insert(key, Entry::new(value));
             }
@@ -294,5 +300,19 @@ impl Db {
         let a = self.keys.rehash_step(buckets);
         let b = self.volatile.rehash_step(buckets);
         a || b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Memory per key is a headline figure: a value must stay one
+    /// CompactBytes wide, and an entry within 40 bytes, so that a keyspace
+    /// node (next pointer, key, entry) fits a 72-byte allocation.
+    #[test]
+    fn entry_stays_compact() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert!(std::mem::size_of::<Entry>() <= 40);
     }
 }
