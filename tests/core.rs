@@ -61,7 +61,10 @@ fn single_shard_server_serves_everything() {
     let server = TestServer::start(1);
     let mut raw = server.raw();
     assert_eq!(raw.call(&["SET", "a", "1"]), simple("OK"));
-    assert_eq!(raw.call(&["MSET", "x", "1", "y", "2", "z", "3"]), simple("OK"));
+    assert_eq!(
+        raw.call(&["MSET", "x", "1", "y", "2", "z", "3"]),
+        simple("OK")
+    );
     assert_eq!(
         raw.call(&["MGET", "x", "y", "z", "nope"]),
         arr(vec![bulk("1"), bulk("2"), bulk("3"), Frame::NullBulk])
@@ -79,12 +82,24 @@ fn multi_key_commands_span_shards() {
     );
     assert_eq!(
         raw.call(&["MGET", &b[1], &a[1], &b[0], &a[0], &b[2]]),
-        arr(vec![bulk("4"), bulk("3"), bulk("2"), bulk("1"), Frame::NullBulk])
+        arr(vec![
+            bulk("4"),
+            bulk("3"),
+            bulk("2"),
+            bulk("1"),
+            Frame::NullBulk
+        ])
     );
     // A pipeline mixing multi-shard and single-shard commands sees its own
     // writes in order.
     let mut wire = Vec::new();
-    wire.extend(encode_cmd(&[b"MSET", a[2].as_bytes(), b"x", b[2].as_bytes(), b"y"]));
+    wire.extend(encode_cmd(&[
+        b"MSET",
+        a[2].as_bytes(),
+        b"x",
+        b[2].as_bytes(),
+        b"y",
+    ]));
     wire.extend(encode_cmd(&[b"GET", a[2].as_bytes()]));
     wire.extend(encode_cmd(&[b"GET", b[2].as_bytes()]));
     wire.extend(encode_cmd(&[b"DEL", a[2].as_bytes(), b[2].as_bytes()]));
@@ -167,12 +182,30 @@ fn cross_shard_mset_is_never_seen_half_applied() {
 fn protocol_errors_reply_then_close() {
     let server = TestServer::start(2);
     let cases: &[(&[u8], &str)] = &[
-        (b"*1\r\n$-5\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\n$999999999999\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*2147483648\r\n", "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*1\r\nfoo\r\n", "-ERR Protocol error: expected '$', got 'f'\r\n"),
-        (b"SET a \"b\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"),
+        (
+            b"*1\r\n$-5\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$999999999999\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*2147483648\r\n",
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*abc\r\n",
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\nfoo\r\n",
+            "-ERR Protocol error: expected '$', got 'f'\r\n",
+        ),
+        (
+            b"SET a \"b\r\n",
+            "-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
     ];
     for (input, expect) in cases {
         let mut raw = server.raw();
@@ -257,7 +290,8 @@ fn ten_thousand_connections_open_and_close() {
             s.write_all(b"PING\r\n").expect("write");
         }
         for s in open.iter_mut() {
-            s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+            s.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("timeout");
             let mut b = [0u8; 7];
             s.read_exact(&mut b).expect("PONG");
             assert_eq!(&b, b"+PONG\r\n", "round {round}");

@@ -193,7 +193,10 @@ pub enum CmdError {
     OutOfRange,
     NotPositive(&'static str),
     DbIndexOutOfRange,
-    UnknownSubcommand { sub: Vec<u8>, container: &'static str },
+    UnknownSubcommand {
+        sub: Vec<u8>,
+        container: &'static str,
+    },
     /// Any other error; the text includes its code, e.g. "ERR invalid expire time in 'set' command".
     Other(Cow<'static, str>),
 }

@@ -256,7 +256,11 @@ pub fn start(config: Config, install_signals: bool) -> io::Result<Running> {
 fn bind(config: &Config) -> io::Result<mio::net::TcpListener> {
     // A leading '-' marks an address as optional in redis.conf; Shoal
     // listens on the first address given.
-    let Some(host) = config.bind.first().map(|s| s.trim_start_matches('-').to_string()) else {
+    let Some(host) = config
+        .bind
+        .first()
+        .map(|s| s.trim_start_matches('-').to_string())
+    else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "Configured to not listen anywhere, exiting.",

@@ -30,11 +30,23 @@ pub enum Msg {
         args: Vec<Bytes>,
     },
     /// The reply to an `Exec`, for slot `seq` of the connection.
-    Reply { conn: ConnRef, seq: u64, data: Vec<u8> },
+    Reply {
+        conn: ConnRef,
+        seq: u64,
+        data: Vec<u8>,
+    },
     /// A coordinator asks for exclusive use of this shard's partition.
-    Acquire { txid: u64, from: usize, conn: ConnRef },
+    Acquire {
+        txid: u64,
+        from: usize,
+        conn: ConnRef,
+    },
     /// The partition of `shard` is now held for `txid`.
-    Granted { txid: u64, shard: usize, conn: ConnRef },
+    Granted {
+        txid: u64,
+        shard: usize,
+        conn: ConnRef,
+    },
     /// The coordinator is done with this shard's partition.
     Release { txid: u64 },
     /// Configuration changed: refresh the cached copy.

@@ -129,8 +129,7 @@ impl ShardLoop {
         mut listener: Option<TcpListener>,
     ) -> io::Result<ShardLoop> {
         if let Some(l) = listener.as_mut() {
-            poll.registry()
-                .register(l, LISTENER, Interest::READABLE)?;
+            poll.registry().register(l, LISTENER, Interest::READABLE)?;
         }
         let n = server.nshards();
         let cached = Cached::load(&server);
@@ -178,8 +177,7 @@ impl ShardLoop {
             }
             let handle = &self.server.shards[self.id];
             handle.sleeping.store(true, Ordering::SeqCst);
-            let busy = !self.inbox.is_empty()
-                || (self.hold.is_none() && !self.runnable.is_empty());
+            let busy = !self.inbox.is_empty() || (self.hold.is_none() && !self.runnable.is_empty());
             let timeout = if busy {
                 Duration::ZERO
             } else {
@@ -284,14 +282,8 @@ impl ShardLoop {
         }
         let _ = sock.set_nodelay(true);
         let id = self.server.next_client_id.fetch_add(1, Ordering::Relaxed);
-        let addr = sock
-            .peer_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let laddr = sock
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
+        let addr = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+        let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let fd = sock.as_raw_fd();
         let now = self.now_ms;
         let auth_required = self.cached.auth_required;
@@ -535,7 +527,18 @@ impl ShardLoop {
         if need == 0 || need == own {
             let (db, resp3) = (c.db, c.resp3);
             let out = c.reply_buf();
-            execute(&server, self_id, own, spec, args, db, resp3, Some(client_idx), now, out);
+            execute(
+                &server,
+                self_id,
+                own,
+                spec,
+                args,
+                db,
+                resp3,
+                Some(client_idx),
+                now,
+                out,
+            );
             if matches!(spec.keys, commands::Keys::None) {
                 self.sync_client(token);
             }
@@ -680,7 +683,9 @@ impl ShardLoop {
         let own_held = tx.need & (1u64 << self_id) != 0;
         let client = own_held.then_some(c.client);
         let mut out = Vec::new();
-        execute(&server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client, now, &mut out);
+        execute(
+            &server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client, now, &mut out,
+        );
         c.fill_slot(tx.seq, out);
         let mut rest = tx.need;
         while rest != 0 {
@@ -752,7 +757,18 @@ impl ShardLoop {
                 }
                 let mut out = Vec::with_capacity(64);
                 let own = 1u64 << self.id;
-                execute(&self.server, self.id, own, spec, &args, db, resp3, None, self.now_ms, &mut out);
+                execute(
+                    &self.server,
+                    self.id,
+                    own,
+                    spec,
+                    &args,
+                    db,
+                    resp3,
+                    None,
+                    self.now_ms,
+                    &mut out,
+                );
                 self.outbox[from].push(Msg::Reply {
                     conn,
                     seq,
@@ -1000,7 +1016,10 @@ pub fn execute(
         }
         Err(_) => {
             out.truncate(start);
-            log::warning(&format!("command '{}' panicked; reply is an error", spec.name));
+            log::warning(&format!(
+                "command '{}' panicked; reply is an error",
+                spec.name
+            ));
             encode::error(out, b"ERR internal error");
         }
     }
