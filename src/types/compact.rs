@@ -335,12 +335,15 @@ mod tests {
         assert_ne!(short, long);
         assert!(short < long);
         assert_eq!(short, &b"abc"[..]);
-        assert_eq!(short, *&b"abc"[..]);
+        assert_eq!(short, b"abc"[..]);
         assert_eq!(CompactBytes::default(), CompactBytes::new());
         assert!(CompactBytes::new().is_empty());
         // A string whose prefix matches the unused inline padding still
         // compares by its real length.
-        assert_ne!(CompactBytes::from_slice(&[0, 0]), CompactBytes::from_slice(&[0]));
+        assert_ne!(
+            CompactBytes::from_slice(&[0, 0]),
+            CompactBytes::from_slice(&[0])
+        );
     }
 
     #[test]

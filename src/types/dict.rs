@@ -24,9 +24,9 @@
 //!   the shard serves nobody. Here growing allocates the new bucket array
 //!   (zeroed lazily by the OS, see `alloc_buckets`) and every later mutating
 //!   call moves one bucket (or skips up to ten empty ones), the same
-//!   amortisation dict.c uses. `rehash_step` lets an idle shard finish early.
-//!   Because chains are moved node by node, no entry is ever copied or
-//!   reallocated, so references handed out between calls stay cheap to make.
+//!   amortisation dict.c uses; `rehash_step` lets an idle shard finish early.
+//!   Nodes never move in memory: migrating an entry rewrites two pointers,
+//!   whatever the size of its value.
 //!
 //! * Random sampling. RANDOMKEY, eviction and active expiry need random
 //!   entries without an index of all keys. A chained table has a fixed,
@@ -47,7 +47,13 @@
 //! table oscillating around a size never resizes back and forth. As in Redis,
 //! no resize starts while one is in progress, inserts during a rehash go to
 //! the new table only, and old-table buckets below the rehash index are
-//! always empty — the sampling code relies on that.
+//! always empty — the sampling code relies on that. Two departures from
+//! dict.c close a hole that rule leaves open: a huge table emptied all at once
+//! needs many steps to walk its empty buckets while every insert piles into
+//! the shrink target. So a shrink divides the size by at most 64 (further
+//! shrinks follow in stages), and mutating calls do extra rehash work in
+//! proportion to the target's load factor; chains then stay around ten
+//! entries at worst (tested) instead of growing with the old table's size.
 //!
 //! Hashing is ahash with a random seed per table, so an attacker who does not
 //! know the seed cannot aim keys at one chain.
@@ -70,14 +76,18 @@ use super::compact::CompactBytes;
 const MIN_BUCKETS: usize = 4;
 /// Shrink once fewer than `buckets / SHRINK_RATIO` entries remain.
 const SHRINK_RATIO: usize = 8;
+/// A shrink divides the bucket count by at most this much; see
+/// `shrink_if_needed`.
+const MAX_SHRINK_FACTOR: usize = 64;
 /// Non-empty buckets migrated by each mutating call during a rehash.
 const REHASH_PER_OP: usize = 1;
 /// Empty buckets a rehash step may skip per bucket of budget, as in dict.c:
 /// it bounds the work of a step over a sparse table.
 const EMPTY_VISITS_PER_STEP: usize = 10;
 /// `random_entry` accepts a bucket holding `len` entries with probability
-/// `min(len, FAIR_CHAIN) / FAIR_CHAIN`; see there.
-const FAIR_CHAIN: u64 = 4;
+/// `min(len, k) / k`, k being one of these by load factor; see there.
+const FAIR_CHAIN_DENSE: u64 = 6;
+const FAIR_CHAIN_SPARSE: u64 = 4;
 /// Rejection rounds before `random_entry` settles for a slightly biased pick.
 const RANDOM_ATTEMPTS: usize = 256;
 /// `sample` inspects at most this many bucket positions per requested entry.
@@ -134,7 +144,8 @@ impl<V> Dict<V> {
     }
 
     pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
-        self.find(key).map(|node| (node.key.as_slice(), &node.value))
+        self.find(key)
+            .map(|node| (node.key.as_slice(), &node.value))
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -175,11 +186,7 @@ impl<V> Dict<V> {
 
     /// Returns the value for key, inserting `make()` first if absent. Bool =
     /// true if it was inserted.
-    pub fn get_or_insert_with(
-        &mut self,
-        key: &[u8],
-        make: impl FnOnce() -> V,
-    ) -> (&mut V, bool) {
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
         match self.lookup_for_insert(key) {
             (Lookup::Found(slot), ..) => (slot, false),
             (Lookup::Vacant { link, table }, used, key_heap) => {
@@ -246,7 +253,7 @@ impl<V> Dict<V> {
     /// Guarantees, as Redis SCAN: every entry present from the call with
     /// cursor 0 until the call that returns 0 is visited at least once, even
     /// if the table grows or shrinks in between; entries may be visited more
-    /// than once (only when the table shrank); entries added or removed
+    /// than once when the table shrank in between; entries added or removed
     /// meanwhile may or may not be visited.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
         if self.is_empty() {
@@ -288,25 +295,33 @@ impl<V> Dict<V> {
     /// chain, as dictGetRandomKey does, favours entries in short chains: an
     /// entry alone in its bucket is picked twice as often as one sharing it.
     /// Instead a random bucket position is accepted with probability
-    /// `len / FAIR_CHAIN` and then an element chosen from it, which makes each
-    /// entry equally likely as long as its chain has at most `FAIR_CHAIN`
-    /// entries — with load factor ≤ 1 that is over 99.6% of entries, and
-    /// longer chains are only mildly under-sampled. At the lowest load the
-    /// table allows (1/8, before a shrink completes) this takes ~32 rounds of
-    /// two `rand` calls and a chain walk; after `RANDOM_ATTEMPTS` rounds it
-    /// falls back to the first non-empty bucket from a random position.
+    /// `len / k` and then an element chosen from it, which makes every entry
+    /// in a chain of at most `k` equally likely. Chain lengths are about
+    /// Poisson in the load factor, so `k` = 6 above load 1/2 and 4 below
+    /// leaves under 0.2% of entries in longer chains (they are picked a bit
+    /// less often), while keeping the expected number of rounds, `k / load`,
+    /// small: 6 to 12 for a table that grew, at most 32 at the lowest load
+    /// the shrink rule allows. Each round is two `rand` calls and a chain
+    /// walk. After `RANDOM_ATTEMPTS` rounds (only for a table far sparser
+    /// than that, mid-shrink) it settles for the first non-empty bucket from
+    /// a random position.
     pub fn random_entry(&self, rand: &mut impl FnMut() -> u64) -> Option<(&[u8], &V)> {
         if self.is_empty() {
             return None;
         }
         let slots = self.live_slots();
+        let fair_chain = if self.len() as u64 * 2 > slots {
+            FAIR_CHAIN_DENSE
+        } else {
+            FAIR_CHAIN_SPARSE
+        };
         for _ in 0..RANDOM_ATTEMPTS {
             let chain = self.live_slot(rand() % slots);
             let len = chain_len(chain) as u64;
             if len == 0 {
                 continue;
             }
-            let pick = rand() % len.max(FAIR_CHAIN);
+            let pick = rand() % len.max(fair_chain);
             if pick < len {
                 return nth_in_chain(chain, pick as usize);
             }
@@ -434,9 +449,8 @@ impl<V> Dict<V> {
                 }
             }
         }
-        self.rehash(usize::MAX);
         self.shrink_if_needed();
-        self.rehash(usize::MAX);
+        while self.rehash(usize::MAX) {}
     }
 
     // ---- internals ----
@@ -504,16 +518,26 @@ impl<V> Dict<V> {
         None
     }
 
+    /// The rehash work paid by one mutating call. Normally one bucket; more
+    /// while the target table is overloaded, which happens when a huge,
+    /// nearly empty table shrinks: finding its last entries takes many
+    /// steps over empty buckets, and inserts meanwhile all land in the small
+    /// target. Scaling the budget with the target's load factor makes the
+    /// total extra work grow only with the square root of the old table's
+    /// size, instead of letting those chains grow linearly with it (and every
+    /// insert walks its chain).
     #[inline]
     fn rehash_tick(&mut self) {
         if self.rehash_idx.is_some() {
-            self.rehash(REHASH_PER_OP);
+            let load = self.used[1] / self.buckets[1].len();
+            self.rehash(REHASH_PER_OP + load);
         }
     }
 
     /// Migrates up to `n` non-empty buckets (skipping at most
     /// `EMPTY_VISITS_PER_STEP * n` empty ones) and finishes the rehash when
-    /// the old table is empty. Returns true if more remains.
+    /// the old table is empty. Returns true if more remains, which includes
+    /// a new shrink started on completion.
     fn rehash(&mut self, n: usize) -> bool {
         let Some(mut idx) = self.rehash_idx else {
             return false;
@@ -549,11 +573,15 @@ impl<V> Dict<V> {
             self.rehash_idx = Some(idx);
             return true;
         }
-        // The old array is all `None`: dropping it is just the free.
+        // The old array is all `None`: dropping it frees no nodes, only
+        // reads through the slots once (like the kernel's unmapping of it).
         self.buckets[0] = mem::replace(&mut self.buckets[1], empty_buckets());
         self.used = [self.used[1], 0];
         self.rehash_idx = None;
-        false
+        // Deletions during the migration, or a staged shrink, may call for
+        // another round straight away.
+        self.shrink_if_needed();
+        self.rehash_idx.is_some()
     }
 
     fn grow_if_needed(&mut self) {
@@ -569,15 +597,22 @@ impl<V> Dict<V> {
         }
     }
 
+    /// Starts a shrink if the load factor fell below 1/8. The new size
+    /// leaves the load factor in (0.5, 1], like after a growth, and at least
+    /// one insert away from growing again, but is at most 64 times smaller
+    /// than the old one: migrating out of a huge, nearly empty table takes
+    /// steps in proportion to its size (to skip the empty buckets), and all
+    /// inserts meanwhile land in the target, so a tiny target would grow long
+    /// chains. A table that has to shrink further does so in stages, each
+    /// starting as the previous one completes.
     fn shrink_if_needed(&mut self) {
         if self.rehash_idx.is_some() {
             return;
         }
         let size = self.buckets[0].len();
         if size > MIN_BUCKETS && self.used[0] < size / SHRINK_RATIO {
-            // Leaves the load factor in (0.5, 1], like after a growth, and at
-            // least one insert away from growing again.
-            self.resize((self.used[0] + 1).next_power_of_two().max(MIN_BUCKETS));
+            let fit = (self.used[0] + 1).next_power_of_two();
+            self.resize(fit.max(size / MAX_SHRINK_FACTOR).max(MIN_BUCKETS));
         }
     }
 
@@ -781,7 +816,10 @@ fn nth_in_chain<V>(head: &Link<V>, n: usize) -> Option<(&[u8], &V)> {
 /// cursor's meaning survives a change of mask between calls.
 #[inline]
 fn next_cursor(cursor: u64, mask: u64) -> u64 {
-    (cursor | !mask).reverse_bits().wrapping_add(1).reverse_bits()
+    (cursor | !mask)
+        .reverse_bits()
+        .wrapping_add(1)
+        .reverse_bits()
 }
 
 fn empty_buckets<V>() -> Box<[Link<V>]> {
@@ -842,6 +880,14 @@ mod tests {
             z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
             z ^ (z >> 31)
         }
+    }
+
+    /// A table with a fixed hash seed, for tests whose statistics would
+    /// otherwise vary from run to run.
+    fn seeded<V>(seed: u64) -> Dict<V> {
+        let mut d = Dict::new();
+        d.hasher = RandomState::with_seeds(seed, seed ^ 1, seed ^ 2, seed ^ 3);
+        d
     }
 
     fn key(i: u64) -> Vec<u8> {
@@ -990,7 +1036,7 @@ mod tests {
                     model.get_key_value(&k).map(|(k, v)| (&k[..], v))
                 ),
                 68..=89 => {
-                    if phase == 1 || r % 3 == 0 {
+                    if phase == 1 || r.is_multiple_of(3) {
                         assert_eq!(d.remove(&k), model.remove(&k));
                     }
                 }
@@ -1002,11 +1048,11 @@ mod tests {
                     d.rehash_step((r % 8) as usize);
                 }
                 _ => {
-                    if r % 50 == 0 {
+                    if r.is_multiple_of(50) {
                         let cut = next() % 4;
                         d.retain(|k, v| (k.len() as u64 + *v) % 4 != cut);
                         model.retain(|k, v| (k.len() as u64 + *v) % 4 != cut);
-                    } else if r % 97 == 0 {
+                    } else if r.is_multiple_of(97) {
                         d.clear();
                         model.clear();
                     }
@@ -1080,7 +1126,10 @@ mod tests {
         // Each mutating call moves at most one bucket's chain.
         let moved_before = d.used[1];
         d.insert(&key(i + 1), i + 1);
-        assert!(d.used[1] - moved_before <= 1 + 8, "one chain plus the new entry");
+        assert!(
+            d.used[1] - moved_before <= 1 + 8,
+            "one chain plus the new entry"
+        );
         // Reads work in both tables while the migration is in flight.
         for j in 0..=i + 1 {
             assert_eq!(d.get(&key(j)), Some(&j));
@@ -1096,6 +1145,40 @@ mod tests {
         assert!(steps > 1, "the migration took more than one step");
         assert!(!d.rehash_step(1));
         assert_eq!(d.buckets[0].len(), before * 2);
+        check_invariants(&d);
+    }
+
+    fn max_chain<V>(d: &Dict<V>) -> usize {
+        d.buckets
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(chain_len)
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn inserts_during_a_drastic_shrink_keep_chains_short() {
+        let mut d = seeded(9);
+        let n = scaled(1 << 16) as u64;
+        // Fill to just past a growth threshold, then delete all but one
+        // entry while that growth migrates: the table ends up huge and
+        // nearly empty, and the shrink that follows has to walk it.
+        for i in 0..=n {
+            d.insert(&key(i), i);
+        }
+        for i in 1..=n {
+            d.remove(&key(i));
+        }
+        assert_eq!(d.len(), 1);
+        let mut worst = 0;
+        for i in 0..n {
+            d.insert(&transient(i), i);
+            if i % 64 == 0 || i < 4096 {
+                worst = worst.max(max_chain(&d));
+            }
+        }
+        assert!(worst <= 16, "a chain reached {worst} entries");
         check_invariants(&d);
     }
 
@@ -1141,6 +1224,7 @@ mod tests {
                 while d.rehash_step(1) {}
             } else {
                 // Grow to the threshold and stop in the middle.
+                while d.rehash_step(1) {}
                 let mut i = n;
                 while d.rehash_idx.is_none() {
                     d.insert(&key(i), i);
@@ -1160,10 +1244,13 @@ mod tests {
 
     /// Runs one SCAN over `stable` keys while `disturb` mutates the table
     /// between every pair of calls, and checks every stable key was seen.
-    fn scan_under(seed: u64, mut disturb: impl FnMut(&mut Dict<u64>, &mut dyn FnMut() -> u64, usize)) {
+    fn scan_under(
+        seed: u64,
+        stable: u64,
+        mut disturb: impl FnMut(&mut Dict<u64>, &mut dyn FnMut() -> u64, usize),
+    ) {
         let mut next = rng(seed);
         let mut d = Dict::new();
-        let stable = scaled(2000) as u64;
         for i in 0..stable {
             d.insert(&key(i), i);
         }
@@ -1195,11 +1282,16 @@ mod tests {
     #[test]
     fn scan_guarantee_under_growth() {
         let mut counter = 0;
-        scan_under(2, |d, _, _| {
-            // Grows the table several times over the iteration.
+        let cap = scaled(32_000) as u64;
+        scan_under(2, scaled(2000) as u64, |d, _, _| {
+            // Grows the table 16-fold, four doublings, early in the
+            // iteration. (Unbounded growth would never let the cursor finish:
+            // each call covers 1/size of the cursor space.)
             for _ in 0..40 {
-                d.insert(&transient(counter), 0);
-                counter += 1;
+                if counter < cap {
+                    d.insert(&transient(counter), 0);
+                    counter += 1;
+                }
             }
         });
     }
@@ -1247,12 +1339,24 @@ mod tests {
         for seed in 0..if cfg!(miri) { 1 } else { 6 } {
             let mut live: Vec<u64> = Vec::new();
             let mut counter = 0;
-            scan_under(100 + seed, |d, next, _| {
-                // Bursts of inserts and deletes that swing the table size up
-                // and down by large factors, sometimes finishing the rehash.
+            let (mut grew, mut shrank, mut mid_rehash) = (false, false, false);
+            let mut size = 0;
+            let mut growing = true;
+            scan_under(100 + seed, scaled(300) as u64, |d, next, _| {
+                let now = d.buckets[0].len();
+                grew |= size != 0 && now > size;
+                shrank |= now < size;
+                mid_rehash |= d.rehash_idx.is_some();
+                size = now;
+                // Bursts of inserts and deletes that swing the table between
+                // a few hundred entries and ten thousand, so it grows and
+                // shrinks by large factors while the cursor advances.
                 let r = next();
-                let burst = (r % 600) as usize;
-                if (r >> 20) % 2 == 0 {
+                let burst = (r % scaled(150) as u64) as usize;
+                if live.len() >= scaled(10_000) || (live.is_empty() && !growing) || r >> 56 == 0 {
+                    growing = !growing;
+                }
+                if growing {
                     for _ in 0..burst {
                         d.insert(&transient(counter), 0);
                         live.push(counter);
@@ -1269,13 +1373,14 @@ mod tests {
                     d.rehash_step((r >> 40) as usize % 64);
                 }
             });
+            assert!(cfg!(miri) || (grew && shrank && mid_rehash));
         }
     }
 
     #[test]
     fn random_entry_reaches_every_entry() {
         let mut next = rng(4);
-        let mut d = Dict::new();
+        let mut d = seeded(4);
         assert!(d.random_entry(&mut next).is_none());
         let n = 200;
         for i in 0..n {
@@ -1306,7 +1411,7 @@ mod tests {
     #[cfg_attr(miri, ignore)]
     fn random_entry_is_close_to_uniform() {
         let mut next = rng(5);
-        let mut d = Dict::new();
+        let mut d = seeded(5);
         let n = 256u64;
         for i in 0..n {
             d.insert(&key(i), i);
@@ -1331,7 +1436,7 @@ mod tests {
     #[test]
     fn random_entry_on_a_sparse_table_mid_shrink() {
         let mut next = rng(6);
-        let mut d = Dict::new();
+        let mut d = seeded(6);
         let n = scaled(20_000) as u64;
         for i in 0..n {
             d.insert(&key(i), i);
@@ -1351,7 +1456,7 @@ mod tests {
     #[test]
     fn sample_returns_live_entries() {
         let mut next = rng(7);
-        let mut d = Dict::new();
+        let mut d = seeded(7);
         let mut count = 0;
         d.sample(5, &mut next, |_, _: &u64| count += 1);
         assert_eq!(count, 0);
@@ -1391,7 +1496,7 @@ mod tests {
     #[test]
     fn sample_is_spread_over_the_table() {
         let mut next = rng(8);
-        let mut d = Dict::new();
+        let mut d = seeded(8);
         let n = scaled(2000) as u64;
         for i in 0..n {
             d.insert(&key(i), i);
@@ -1423,7 +1528,7 @@ mod tests {
         for (_, v) in d.iter() {
             assert_eq!(v % 100, 0);
         }
-        assert!(d.buckets[0].len() <= 2 * d.len().next_power_of_two());
+        assert!(d.buckets[0].len() <= (2 * d.len().next_power_of_two()).max(MIN_BUCKETS));
         check_invariants(&d);
         d.retain(|_, _| false);
         assert!(d.is_empty());
@@ -1439,12 +1544,13 @@ mod tests {
         for i in 0..n {
             d.insert(&key(i), i);
         }
+        while d.rehash_step(1) {}
         let mut i = n;
         while d.rehash_idx.is_none() {
             d.insert(&key(i), i);
             i += 1;
         }
-        d.rehash_step(d.buckets[0].len() / 2);
+        d.rehash_step(d.buckets[0].len() / 4);
         assert!(d.used[0] > 0 && d.used[1] > 0);
         let mut it = d.iter();
         assert_eq!(it.len(), d.len());
