@@ -14,6 +14,7 @@ pub mod connection;
 pub mod docs;
 pub mod expire;
 pub mod keys;
+pub mod memory;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -376,6 +377,13 @@ impl<'a> Ctx<'a> {
     }
     pub fn verbatim(&mut self, text: &[u8]) {
         encode::verbatim(self.out, b"txt", text, self.resp3)
+    }
+    /// A HELP subcommand's reply: one status line per entry.
+    pub fn help(&mut self, lines: &[&str]) {
+        self.array(lines.len());
+        for line in lines {
+            self.simple(line.as_bytes());
+        }
     }
     pub fn error_reply(&mut self, e: &CmdError) {
         encode::error(self.out, e.text().as_bytes())

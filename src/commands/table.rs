@@ -17,6 +17,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     super::string::COMMANDS,
     super::keys::COMMANDS,
     super::expire::COMMANDS,
+    super::memory::COMMANDS,
 ];
 
 pub struct CommandTable {

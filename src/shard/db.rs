@@ -296,6 +296,24 @@ impl Db {
         self.keys.table_bytes() + self.volatile.table_bytes()
     }
 
+    /// Bytes `key` and its entry cost: its node, its share of the bucket
+    /// array, the key's and value's heap parts, and its volatile-index node.
+    pub fn entry_bytes(&self, key: &[u8], entry: &Entry) -> usize {
+        let key_heap = if key.len() > crate::types::compact::INLINE_CAP {
+            key.len()
+        } else {
+            0
+        };
+        let mut n = Dict::<Entry>::NODE_BYTES
+            + std::mem::size_of::<usize>()
+            + key_heap
+            + entry.value.heap_size();
+        if entry.expire_at != 0 {
+            n += Dict::<()>::NODE_BYTES + std::mem::size_of::<usize>() + key_heap;
+        }
+        n
+    }
+
     pub fn rehash_step(&mut self, buckets: usize) -> bool {
         let a = self.keys.rehash_step(buckets);
         let b = self.volatile.rehash_step(buckets);

@@ -410,6 +410,10 @@ impl<V> Dict<V> {
     /// nodes, including key heap overflow), not counting what V owns on the
     /// heap. These are requested sizes; the allocator's rounding and chunk
     /// headers come on top.
+    /// Bytes of one entry's node (next pointer, inline key, value), as
+    /// requested from the allocator; MEMORY USAGE builds on it.
+    pub const NODE_BYTES: usize = size_of::<Node<V>>();
+
     pub fn table_bytes(&self) -> usize {
         (self.buckets[0].len() + self.buckets[1].len()) * size_of::<Link<V>>()
             + self.len() * size_of::<Node<V>>()
