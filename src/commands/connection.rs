@@ -781,10 +781,7 @@ const CLIENT_HELP: &[&str] = &[
 ];
 
 fn client_help(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
-    ctx.array(CLIENT_HELP.len());
-    for line in CLIENT_HELP {
-        ctx.simple(line.as_bytes());
-    }
+    ctx.help(CLIENT_HELP);
     Ok(())
 }
 

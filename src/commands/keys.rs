@@ -954,10 +954,7 @@ fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 }
 
 fn object_help(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
-    ctx.array(OBJECT_HELP.len());
-    for line in OBJECT_HELP {
-        ctx.simple(line.as_bytes());
-    }
+    ctx.help(OBJECT_HELP);
     Ok(())
 }
 
