@@ -540,7 +540,7 @@ impl ShardLoop {
             let (db, resp3) = (c.db, c.resp3);
             let out = c.reply_buf();
             execute(
-                &server,
+                server,
                 self_id,
                 own,
                 spec,
@@ -696,7 +696,7 @@ impl ShardLoop {
         let client = own_held.then_some(c.client);
         let mut out = Vec::new();
         execute(
-            &server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client, now, &mut out,
+            server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client, now, &mut out,
         );
         c.fill_slot(tx.seq, out);
         let mut rest = tx.need;
