@@ -768,8 +768,13 @@ fn config_set_errors() {
         r.wire(&["CONFIG", "GET", "hz"]),
         "*2\r\n$2\r\nhz\r\n$2\r\n10\r\n"
     );
+    // A limit nothing enforces yet is refused, all or nothing as well.
     assert_eq!(
         r.wire(&["CONFIG", "SET", "hz", "20", "maxmemory", "1mb"]),
+        "-ERR CONFIG SET failed - maxmemory is not supported yet: Shoal does not evict keys yet, only 0 (no limit) is accepted\r\n"
+    );
+    assert_eq!(
+        r.wire(&["CONFIG", "SET", "hz", "20", "maxmemory", "0"]),
         "+OK\r\n"
     );
     assert_eq!(
@@ -777,8 +782,8 @@ fn config_set_errors() {
         "*2\r\n$2\r\nhz\r\n$2\r\n20\r\n"
     );
     let memory = info_fields(&mut r, "memory");
-    assert_eq!(memory["maxmemory"], "1048576");
-    assert_eq!(memory["maxmemory_human"], "1.00M");
+    assert_eq!(memory["maxmemory"], "0");
+    assert_eq!(memory["maxmemory_human"], "0B");
     assert_eq!(info_fields(&mut r, "server")["hz"], "20");
 }
 

@@ -869,8 +869,6 @@ const OBJECT_HELP: &[&str] = &[
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Redis keeps shared objects for the integers 0..OBJ_SHARED_INTEGERS.
 const SHARED_INTEGERS: i64 = 10_000;
-/// LFU_INIT_VAL: the logarithmic counter of a freshly created key.
-const LFU_INIT_VAL: i64 = 5;
 
 fn eviction_settings(ctx: &Ctx) -> (u64, EvictionPolicy) {
     let config = match ctx.server.config.read() {
@@ -907,8 +905,11 @@ fn object_freq(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));
     }
-    ctx.int(LFU_INIT_VAL);
-    Ok(())
+    // An LFU policy can be selected, but entries keep no frequency counter
+    // until eviction exists: say so rather than invent a number.
+    Err(CmdError::msg(
+        "ERR Shoal does not track access frequency yet: LFU eviction is not implemented",
+    ))
 }
 
 fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {

@@ -1207,7 +1207,12 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let server = ctx.server;
     let level = {
         let mut cfg = server.config.write().unwrap_or_else(|p| p.into_inner());
-        cfg.set(&pairs).map_err(CmdError::msg)?;
+        let mut next = cfg.clone();
+        next.set(&pairs).map_err(CmdError::msg)?;
+        if let Some(why) = next.unsupported() {
+            return Err(CmdError::msg(format!("ERR CONFIG SET failed - {why}")));
+        }
+        *cfg = next;
         cfg.loglevel
     };
     log::set_level(level);

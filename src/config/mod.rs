@@ -582,6 +582,20 @@ impl Config {
     }
 
     /// Canonical names of every parameter (aliases excluded), in table order.
+    /// Why this configuration asks for something Shoal cannot honour yet,
+    /// if it does. Parsing accepts such values (so a redis.conf reads the
+    /// same), but start-up and CONFIG SET refuse them: a memory limit that
+    /// nothing enforces would mislead the user.
+    pub fn unsupported(&self) -> Option<String> {
+        if self.maxmemory != 0 {
+            return Some(
+                "maxmemory is not supported yet: Shoal does not evict keys yet, only 0 (no limit) is accepted"
+                    .to_string(),
+            );
+        }
+        None
+    }
+
     pub fn names() -> Vec<&'static str> {
         PARAMS.iter().map(|p| p.name).collect()
     }

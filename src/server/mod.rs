@@ -177,6 +177,9 @@ impl Running {
 
 /// Binds, starts the shard threads and returns without waiting.
 pub fn start(config: Config, install_signals: bool) -> io::Result<Running> {
+    if let Some(why) = config.unsupported() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+    }
     let n = config.shards.max(1);
     if n > 64 {
         return Err(io::Error::new(
