@@ -9,6 +9,8 @@
 
 use crate::types::compact::CompactBytes;
 use crate::types::dict::Dict;
+use crate::types::hash::HashValue;
+use crate::types::set::SetValue;
 
 /// A value of any type. New families add variants here.
 #[derive(Debug, Clone)]
@@ -19,6 +21,8 @@ pub enum Value {
     /// kept on the entry ([`Entry::raw`]): a flag here would make every
     /// value 32 bytes instead of 24, and every key pay for it.
     Str(CompactBytes),
+    Hash(Box<HashValue>),
+    Set(Box<SetValue>),
 }
 
 /// Strings up to this length are `embstr` in Redis when created whole.
@@ -39,6 +43,8 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
         }
     }
 
@@ -51,6 +57,7 @@ impl Value {
         match self {
             Value::Int(v) => Some(scratch.format(*v).as_bytes()),
             Value::Str(data) => Some(data.as_slice()),
+            Value::Hash(_) | Value::Set(_) => None,
         }
     }
 
@@ -59,6 +66,8 @@ impl Value {
         match self {
             Value::Int(_) => 0,
             Value::Str(data) => data.heap_size(),
+            Value::Hash(h) => std::mem::size_of::<HashValue>() + h.heap_size(),
+            Value::Set(s) => std::mem::size_of::<SetValue>() + s.heap_size(),
         }
     }
 }
@@ -103,6 +112,8 @@ impl Entry {
             Value::Int(_) => "int",
             Value::Str(d) if self.raw || d.len() > EMBSTR_MAX => "raw",
             Value::Str(_) => "embstr",
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 }

@@ -1705,3 +1705,15 @@ mod tests {
         assert!(per_entry < 100.0);
     }
 }
+
+/// A deep copy (COPY of a hash or set value). Rebuilt by insertion rather
+/// than bucket by bucket, so the copy starts without a pending rehash.
+impl<V: Clone> Clone for Dict<V> {
+    fn clone(&self) -> Self {
+        let mut copy = Dict::new();
+        for (k, v) in self.iter() {
+            copy.insert(k, v.clone());
+        }
+        copy
+    }
+}

@@ -2,3 +2,5 @@
 
 pub mod compact;
 pub mod dict;
+pub mod hash;
+pub mod set;
