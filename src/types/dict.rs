@@ -857,6 +857,18 @@ fn drop_chains<V>(buckets: &mut [Link<V>]) {
     }
 }
 
+/// A deep copy (COPY of a hash or set value). Rebuilt by insertion rather
+/// than bucket by bucket, so the copy starts without a pending rehash.
+impl<V: Clone> Clone for Dict<V> {
+    fn clone(&self) -> Self {
+        let mut copy = Dict::new();
+        for (k, v) in self.iter() {
+            copy.insert(k, v.clone());
+        }
+        copy
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1703,17 +1715,5 @@ mod tests {
             d.buckets[0].len()
         );
         assert!(per_entry < 100.0);
-    }
-}
-
-/// A deep copy (COPY of a hash or set value). Rebuilt by insertion rather
-/// than bucket by bucket, so the copy starts without a pending rehash.
-impl<V: Clone> Clone for Dict<V> {
-    fn clone(&self) -> Self {
-        let mut copy = Dict::new();
-        for (k, v) in self.iter() {
-            copy.insert(k, v.clone());
-        }
-        copy
     }
 }
