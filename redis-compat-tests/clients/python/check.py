@@ -1,0 +1,252 @@
+"""redis-py used the way an app server uses it, against 127.0.0.1:PORT.
+
+Usage: check.py --port P --parser hiredis|python
+
+--parser python hides the installed hiredis package before redis-py is imported,
+so redis-py takes every code path it takes when hiredis is not installed (pure
+Python parser *and* serializer, RESP3 push handling), not just another parser.
+Each scenario runs in RESP2 and RESP3 (protocol=3). Keys carry a per-run prefix
+and are deleted at the end, so the script never flushes the server.
+"""
+
+import argparse
+import os
+import sys
+import time
+import json
+
+
+def parse_args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--parser", choices=["hiredis", "python"], required=True)
+    return ap.parse_args()
+
+
+ARGS = parse_args()
+if ARGS.parser == "python":
+    # A None entry makes `import hiredis` raise ImportError, exactly as when absent.
+    sys.modules["hiredis"] = None
+
+import redis  # noqa: E402
+from redis.exceptions import ResponseError  # noqa: E402
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise CheckFailed(what)
+
+
+def expect_response_error(fn, fragment, what):
+    try:
+        got = fn()
+    except ResponseError as e:
+        check(fragment.lower() in str(e).lower(), f"{what}: error {e!r} lacks {fragment!r}")
+        return
+    raise CheckFailed(f"{what}: expected ResponseError, got {got!r}")
+
+
+def connect(protocol):
+    # Defaults as an app would use them: redis-py 5 sends CLIENT SETINFO LIB-NAME /
+    # LIB-VER on connect (and HELLO 3 for protocol=3) and ignores an error to SETINFO.
+    return redis.Redis(
+        host=ARGS.host,
+        port=ARGS.port,
+        protocol=protocol,
+        decode_responses=True,
+        socket_timeout=10,
+    )
+
+
+def check_handshake(r, protocol, p):
+    expected_parser = "_HiredisParser" if ARGS.parser == "hiredis" else (
+        "_RESP3Parser" if protocol == 3 else "_RESP2Parser"
+    )
+    check(r.ping() is True, "PING")
+    conn = r.connection_pool.get_connection()
+    try:
+        parser = type(conn._parser).__name__
+    finally:
+        r.connection_pool.release(conn)
+    check(parser == expected_parser, f"parser is {parser}, wanted {expected_parser}")
+    info = r.client_info()
+    check(str(info.get("resp")) == str(protocol), f"CLIENT INFO resp={info.get('resp')!r}")
+    # Redis 7.0 has no CLIENT SETINFO (7.2 does); where a server keeps the library
+    # name it must be the one redis-py sent.
+    if "lib-name" in info and info["lib-name"]:
+        check(info["lib-name"] == "redis-py", f"lib-name={info['lib-name']!r}")
+    check(r.echo("héllo") == "héllo", "ECHO utf-8")
+
+
+def check_cache_aside(r, protocol, p):
+    computed = []
+
+    def load_user(uid):
+        computed.append(uid)
+        return {"id": uid, "name": f"user{uid}", "tags": ["a", "b"]}
+
+    def get_user(uid):
+        key = f"{p}user:{uid}"
+        cached = r.get(key)
+        if cached is not None:
+            return json.loads(cached), True
+        value = load_user(uid)
+        check(r.set(key, json.dumps(value), ex=60) is True, "SET EX reply")
+        return value, False
+
+    v1, hit1 = get_user(7)
+    v2, hit2 = get_user(7)
+    check(not hit1 and hit2, f"miss then hit, got {hit1}, {hit2}")
+    check(v1 == v2 and computed == [7], f"cache-aside value/compute count {v2} {computed}")
+    ttl = r.ttl(f"{p}user:7")
+    check(0 < ttl <= 60, f"TTL after SET EX 60 = {ttl}")
+    pttl = r.pttl(f"{p}user:7")
+    check(0 < pttl <= 60000, f"PTTL = {pttl}")
+
+    check(r.set(f"{p}short", "x", px=80) is True, "SET PX")
+    check(r.get(f"{p}short") == "x", "value readable before expiry")
+    time.sleep(0.25)
+    check(r.get(f"{p}short") is None, "key still readable after PX expiry")
+    check(r.exists(f"{p}short") == 0, "EXISTS after expiry")
+    check(r.ttl(f"{p}short") == -2, "TTL of expired key")
+
+    # Refresh-on-read and NX lock, common around cache-aside.
+    check(r.set(f"{p}lock", "me", nx=True, ex=5) is True, "SET NX on free lock")
+    check(r.set(f"{p}lock", "you", nx=True, ex=5) is None, "SET NX on held lock")
+    check(r.getex(f"{p}user:7", ex=120) is not None, "GETEX")
+    check(60 < r.ttl(f"{p}user:7") <= 120, "GETEX EX refreshed TTL")
+    check(r.expire(f"{p}lock", 100) is True, "EXPIRE")
+    check(r.persist(f"{p}lock") is True and r.ttl(f"{p}lock") == -1, "PERSIST")
+    check(r.getdel(f"{p}lock") == "me" and r.exists(f"{p}lock") == 0, "GETDEL")
+
+
+def check_pipeline(r, protocol, p):
+    pipe = r.pipeline(transaction=False)
+    n = 250
+    for i in range(n):
+        pipe.set(f"{p}pl:{i}", i)
+        pipe.incr(f"{p}plc")
+        pipe.get(f"{p}pl:{i}")
+        pipe.exists(f"{p}pl:{i}", f"{p}nope:{i}")
+    results = pipe.execute()
+    check(len(results) == 4 * n, f"pipeline returned {len(results)} results")
+    for i in range(n):
+        s, c, g, e = results[4 * i: 4 * i + 4]
+        check(s is True, f"pipeline SET #{i} -> {s!r}")
+        check(c == i + 1, f"pipeline INCR #{i} -> {c!r}")
+        check(g == str(i), f"pipeline GET #{i} -> {g!r}")
+        check(e == 1, f"pipeline EXISTS #{i} -> {e!r}")
+
+    # An error inside a pipeline stays in its slot when not raised.
+    pipe = r.pipeline(transaction=False)
+    pipe.set(f"{p}pe", "abc").incr(f"{p}pe").get(f"{p}pe")
+    res = pipe.execute(raise_on_error=False)
+    check(res[0] is True and isinstance(res[1], ResponseError) and res[2] == "abc",
+          f"pipeline with error in the middle: {res!r}")
+    pipe = r.pipeline(transaction=False)
+    pipe.set(f"{p}pe", "abc").incr(f"{p}pe")
+    expect_response_error(pipe.execute, "not an integer", "pipeline raise_on_error")
+
+
+def check_errors(r, protocol, p):
+    expect_response_error(lambda: r.execute_command("NOSUCHCOMMAND", "x"), "unknown command", "unknown command")
+    expect_response_error(lambda: r.execute_command("GET"), "wrong number of arguments", "GET arity")
+    expect_response_error(lambda: r.execute_command("SET", f"{p}k"), "wrong number of arguments", "SET arity")
+    r.set(f"{p}notint", "abc")
+    expect_response_error(lambda: r.incr(f"{p}notint"), "not an integer", "INCR non-integer")
+    expect_response_error(lambda: r.incrbyfloat(f"{p}notint", 1.5), "not a valid float", "INCRBYFLOAT non-float")
+    expect_response_error(lambda: r.set(f"{p}k", "v", ex=0), "invalid expire time", "SET EX 0")
+    # The connection must stay usable after errors.
+    check(r.ping() is True, "PING after errors")
+
+    # WRONGTYPE needs a second data type; it activates once the server has LPUSH
+    # (Shoal implements strings only so far, Redis has it). COMMAND INFO answers
+    # [nil] for an unknown command.
+    info = r.execute_command("COMMAND INFO", "lpush")
+    if info and info[0] is not None:
+        r.lpush(f"{p}list", "a")
+        expect_response_error(lambda: r.get(f"{p}list"), "WRONGTYPE", "GET on a list")
+        expect_response_error(lambda: r.incr(f"{p}list"), "WRONGTYPE", "INCR on a list")
+        r.set(f"{p}str", "x")
+        expect_response_error(lambda: r.lpush(f"{p}str", "a"), "WRONGTYPE", "LPUSH on a string")
+
+
+def check_keys_and_strings(r, protocol, p):
+    mapping = {f"{p}m:{i}": f"v{i}" for i in range(200)}
+    check(r.mset(mapping) is True, "MSET")
+    keys = list(mapping) + [f"{p}m:missing"]
+    vals = r.mget(keys)
+    check(vals == list(mapping.values()) + [None], "MGET across many keys")
+    check(r.msetnx({f"{p}m:0": "x", f"{p}m:new": "y"}) is False, "MSETNX with existing key")
+    check(r.exists(f"{p}m:new") == 0, "MSETNX set nothing")
+
+    check(r.incr(f"{p}n") == 1 and r.incrby(f"{p}n", 41) == 42, "INCR/INCRBY")
+    check(r.decr(f"{p}n") == 41 and r.decrby(f"{p}n", 1) == 40, "DECR/DECRBY")
+    f = r.incrbyfloat(f"{p}f", 10.5)
+    check(f == 10.5, f"INCRBYFLOAT -> {f!r}")
+    f = r.incrbyfloat(f"{p}f", 0.1)
+    check(abs(f - 10.6) < 1e-9 and r.get(f"{p}f") == "10.6", f"INCRBYFLOAT 0.1 -> {f!r}")
+    check(r.append(f"{p}s", "ab") == 2 and r.append(f"{p}s", "cd") == 4, "APPEND")
+    check(r.strlen(f"{p}s") == 4 and r.getrange(f"{p}s", 1, 2) == "bc", "STRLEN/GETRANGE")
+
+    scan_keys = {f"{p}scan:{i}" for i in range(300)}
+    r.mset({k: "1" for k in scan_keys})
+    seen = set(r.scan_iter(match=f"{p}scan:*", count=50))
+    check(seen == scan_keys, f"scan_iter found {len(seen)} of {len(scan_keys)}")
+    check(r.exists(*list(scan_keys)[:10], f"{p}scan:nope") == 10, "EXISTS many")
+    check(r.delete(*scan_keys) == 300, "DELETE 300 keys")
+    check(r.exists(*scan_keys) == 0, "EXISTS after DELETE")
+    check(r.type(f"{p}n") == "string" and r.type(f"{p}none") == "none", "TYPE")
+
+    check(r.client_setname(f"app-{ARGS.parser}-{protocol}") is True, "CLIENT SETNAME")
+    check(r.client_getname() == f"app-{ARGS.parser}-{protocol}", "CLIENT GETNAME")
+
+    info = r.info()
+    check(isinstance(info, dict) and "redis_version" in info, "INFO has redis_version")
+    check(isinstance(info.get("connected_clients"), int), "INFO connected_clients is int")
+    srv = r.info("server")
+    check("tcp_port" in srv and int(srv["tcp_port"]) == ARGS.port, f"INFO server tcp_port {srv.get('tcp_port')}")
+    check("used_memory" in r.info("memory"), "INFO memory")
+    cfg = r.config_get("maxmemory")
+    check(cfg == {"maxmemory": "0"} or ("maxmemory" in cfg and cfg["maxmemory"].isdigit()), f"CONFIG GET maxmemory {cfg}")
+    check(isinstance(r.dbsize(), int), "DBSIZE")
+    check(isinstance(r.time(), tuple), "TIME")
+
+
+def cleanup(r, p):
+    keys = list(r.scan_iter(match=f"{p}*", count=1000))
+    if keys:
+        r.delete(*keys)
+
+
+def main():
+    failures = 0
+    for protocol in (2, 3):
+        p = f"py:{ARGS.parser}:{protocol}:{os.getpid()}:"
+        for scenario in (check_handshake, check_cache_aside, check_pipeline, check_errors,
+                         check_keys_and_strings):
+            r = connect(protocol)
+            name = f"resp{protocol} {scenario.__name__[len('check_'):]}"
+            try:
+                scenario(r, protocol, p)
+                print(f"  ok   {name}")
+            except Exception as e:  # report every scenario, not just the first failure
+                failures += 1
+                print(f"  FAIL {name}: {type(e).__name__}: {e}")
+            finally:
+                try:
+                    cleanup(r, p)
+                    r.close()
+                except Exception:
+                    pass
+    print(f"redis-py {redis.__version__} parser={ARGS.parser}: {'FAIL' if failures else 'ok'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
