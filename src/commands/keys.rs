@@ -456,7 +456,7 @@ fn shard_bits(nshards: usize) -> u32 {
 /// The cursor argument as Redis 7.0 reads it: C `strtoul` base 10 over the
 /// argument up to its first NUL, refusing leading whitespace, trailing
 /// garbage and overflow. So "" is 0, "+5" is 5 and "-1" wraps to 2^64-1.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     let s = arg
         .iter()
         .position(|&b| b == 0)

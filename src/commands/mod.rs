@@ -13,9 +13,11 @@
 pub mod connection;
 pub mod docs;
 pub mod expire;
+pub mod hash;
 pub mod keys;
 pub mod memory;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 
@@ -77,7 +79,16 @@ pub mod flag {
 #[derive(Clone, Copy, Debug)]
 pub enum Keys {
     None,
-    Range { first: i16, last: i16, step: i16 },
+    Range {
+        first: i16,
+        last: i16,
+        step: i16,
+    },
+    /// A key count at argument `index`, the keys right after it (SINTERCARD,
+    /// ZUNION, LMPOP...): Redis's keynum key spec, reported as movablekeys.
+    NumKeys {
+        index: i16,
+    },
 }
 
 /// Which partitions a command needs besides what its keys select.
@@ -156,6 +167,28 @@ impl CommandSpec {
             n == a
         } else {
             n >= -a
+        }
+    }
+
+    /// Calls `f` with the index of every key argument of `args`, including
+    /// key specs that depend on argument values ([`Keys::NumKeys`]). A key
+    /// count that is not a positive integer or exceeds the arguments names
+    /// no keys (the handler then reports the error).
+    pub fn for_each_key_of(&self, args: &[Bytes], mut f: impl FnMut(usize)) {
+        match self.keys {
+            Keys::NumKeys { index } => {
+                let index = index.max(0) as usize;
+                let Some(n) = args.get(index).and_then(|a| crate::util::num::parse_i64(a)) else {
+                    return;
+                };
+                if n <= 0 || n as u64 > (args.len() - index - 1) as u64 {
+                    return;
+                }
+                for i in index + 1..=index + n as usize {
+                    f(i);
+                }
+            }
+            _ => self.for_each_key(args.len(), f),
         }
     }
 

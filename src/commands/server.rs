@@ -358,7 +358,7 @@ fn key_spec_flags(spec: &CommandSpec) -> &'static [&'static str] {
 /// The legacy (first key, last key, step) triple of COMMAND INFO.
 fn legacy_range(spec: &CommandSpec) -> (i64, i64, i64) {
     match spec.keys {
-        Keys::None => (0, 0, 0),
+        Keys::None | Keys::NumKeys { .. } => (0, 0, 0),
         Keys::Range { first, last, step } => (first.into(), last.into(), step.into()),
     }
 }
@@ -375,11 +375,14 @@ fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
     ctx.array(10);
     ctx.bulk(spec.name.as_bytes());
     ctx.int(spec.arity.into());
-    let flags: Vec<&str> = flag::NAMES
+    let mut flags: Vec<&str> = flag::NAMES
         .iter()
         .filter(|(f, _)| spec.has(*f))
         .map(|(_, n)| *n)
         .collect();
+    if matches!(spec.keys, Keys::NumKeys { .. }) {
+        flags.push("movablekeys");
+    }
     write_flag_set(ctx, &flags);
     let (first, last, step) = legacy_range(spec);
     ctx.int(first);
@@ -430,6 +433,32 @@ fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
             ctx.int(step.into());
             ctx.bulk(b"limit");
             ctx.int(0);
+        }
+        Keys::NumKeys { index } => {
+            ctx.set_len(1);
+            ctx.map(3);
+            ctx.bulk(b"flags");
+            write_flag_set(ctx, key_spec_flags(spec));
+            ctx.bulk(b"begin_search");
+            ctx.map(2);
+            ctx.bulk(b"type");
+            ctx.bulk(b"index");
+            ctx.bulk(b"spec");
+            ctx.map(1);
+            ctx.bulk(b"index");
+            ctx.int(index.into());
+            ctx.bulk(b"find_keys");
+            ctx.map(2);
+            ctx.bulk(b"type");
+            ctx.bulk(b"keynum");
+            ctx.bulk(b"spec");
+            ctx.map(3);
+            ctx.bulk(b"keynumidx");
+            ctx.int(0);
+            ctx.bulk(b"firstkey");
+            ctx.int(1);
+            ctx.bulk(b"keystep");
+            ctx.int(1);
         }
     }
     if spec.subcommands.is_empty() {
@@ -559,14 +588,22 @@ fn keys_of(server: &Server, cmd: &[Bytes]) -> Result<(&'static CommandSpec, Vec<
     } else {
         base
     };
-    let Keys::Range { first, last, step } = spec.keys else {
+    if matches!(spec.keys, Keys::None) {
         return Err(CmdError::msg("ERR The command has no key arguments"));
-    };
+    }
     if !spec.arity_ok(cmd.len()) {
         return Err(CmdError::msg(
             "ERR Invalid number of arguments specified for command",
         ));
     }
+    let Keys::Range { first, last, step } = spec.keys else {
+        let mut positions = Vec::new();
+        spec.for_each_key_of(cmd, |i| positions.push(i));
+        if positions.is_empty() {
+            return Err(CmdError::msg("ERR Invalid arguments specified for command"));
+        }
+        return Ok((spec, positions));
+    };
     let argc = cmd.len() as i64;
     let first = i64::from(first);
     let last = if last >= 0 {

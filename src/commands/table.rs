@@ -18,6 +18,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     super::keys::COMMANDS,
     super::expire::COMMANDS,
     super::memory::COMMANDS,
+    super::set::COMMANDS,
+    super::hash::COMMANDS,
 ];
 
 pub struct CommandTable {

@@ -531,7 +531,7 @@ impl ShardLoop {
                 (1u64 << nshards) - 1
             };
         } else if nshards > 1 {
-            spec.for_each_key(args.len(), |i| {
+            spec.for_each_key_of(args, |i| {
                 need |= 1u64 << server.shard_of_key(&args[i]);
             });
         }

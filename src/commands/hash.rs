@@ -1,0 +1,533 @@
+//! Hash commands: HSET and friends, counters, HRANDFIELD, HSCAN.
+//!
+//! The checks run in Redis 7.0's order, since that order decides which
+//! error a client sees when a command is wrong in several ways at once:
+//! HSET counts its arguments before it looks at the key; HINCRBY and
+//! HINCRBYFLOAT validate the increment before the WRONGTYPE check;
+//! HRANDFIELD validates its count and WITHVALUES before the lookup; HSCAN
+//! parses the cursor, then looks the key up (a missing key answers an empty
+//! scan whatever the options), then parses the options.
+//!
+//! The value type and its encodings live in `types/hash.rs`. The conversion
+//! thresholds come from the configuration through [`limits`], which caches
+//! them per thread and re-reads them only when CONFIG SET moved the epoch,
+//! so a write pays one atomic load rather than a lock.
+
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use shoal_protocol::encode;
+
+use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys};
+use crate::server::Server;
+use crate::shard::db::Value;
+use crate::types::hash::{HashValue, Limits};
+use crate::util::glob::glob_match;
+use crate::util::num::{check_long_double, incr_by_float, parse_i64, FloatError};
+
+const KEY1: Keys = Keys::Range {
+    first: 1,
+    last: 1,
+    step: 1,
+};
+
+const HASH: &[&str] = &["hash"];
+
+macro_rules! hash_cmd {
+    ($name:literal, $arity:expr, $flags:expr, $handler:ident, $summary:literal, $args:literal,
+     $since:literal, $complexity:literal, $key_flags:expr, $tips:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            keys: KEY1,
+            acl: HASH,
+            group: "hash",
+            since: $since,
+            complexity: $complexity,
+            summary: $summary,
+            args: $args,
+            handler: Some($handler),
+            key_flags: $key_flags,
+            tips: $tips,
+            ..CommandSpec::DEFAULT
+        }
+    };
+}
+
+const W: u32 = flag::WRITE | flag::DENYOOM | flag::FAST;
+const R: u32 = flag::READONLY | flag::FAST;
+
+pub const COMMANDS: &[CommandSpec] = &[
+    hash_cmd!("hset", -4, W, hset, "Set the string value of a hash field",
+        "key field value [field value ...]", "2.0.0",
+        "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+        &["RW", "update"], &[]),
+    hash_cmd!("hsetnx", 4, W, hsetnx, "Set the value of a hash field, only if the field does not exist",
+        "key field value", "2.0.0", "O(1)", &["RW", "insert"], &[]),
+    hash_cmd!("hmset", -4, W, hmset, "Set multiple hash fields to multiple values",
+        "key field value [field value ...]", "2.0.0",
+        "O(N) where N is the number of fields being set.", &["RW", "update"], &[]),
+    hash_cmd!("hget", 3, R, hget, "Get the value of a hash field", "key field", "2.0.0", "O(1)",
+        &["RO", "access"], &[]),
+    hash_cmd!("hmget", -3, R, hmget, "Get the values of all the given hash fields",
+        "key field [field ...]", "2.0.0",
+        "O(N) where N is the number of fields being requested.", &["RO", "access"], &[]),
+    hash_cmd!("hdel", -3, flag::WRITE | flag::FAST, hdel, "Delete one or more hash fields",
+        "key field [field ...]", "2.0.0",
+        "O(N) where N is the number of fields to be removed.", &["RW", "delete"], &[]),
+    hash_cmd!("hlen", 2, R, hlen, "Get the number of fields in a hash", "key", "2.0.0", "O(1)",
+        &["RO"], &[]),
+    hash_cmd!("hstrlen", 3, R, hstrlen, "Get the length of the value of a hash field",
+        "key field", "3.2.0", "O(1)", &["RO"], &[]),
+    hash_cmd!("hexists", 3, R, hexists, "Determine if a hash field exists", "key field", "2.0.0",
+        "O(1)", &["RO"], &[]),
+    hash_cmd!("hkeys", 2, flag::READONLY, hkeys, "Get all the fields in a hash", "key", "2.0.0",
+        "O(N) where N is the size of the hash.", &["RO", "access"],
+        &["nondeterministic_output_order"]),
+    hash_cmd!("hvals", 2, flag::READONLY, hvals, "Get all the values in a hash", "key", "2.0.0",
+        "O(N) where N is the size of the hash.", &["RO", "access"],
+        &["nondeterministic_output_order"]),
+    hash_cmd!("hgetall", 2, flag::READONLY, hgetall, "Get all the fields and values in a hash",
+        "key", "2.0.0", "O(N) where N is the size of the hash.", &["RO", "access"],
+        &["nondeterministic_output_order"]),
+    hash_cmd!("hincrby", 4, W, hincrby, "Increment the integer value of a hash field by the given number",
+        "key field increment", "2.0.0", "O(1)", &["RW", "access", "update"], &[]),
+    hash_cmd!("hincrbyfloat", 4, W, hincrbyfloat,
+        "Increment the float value of a hash field by the given amount",
+        "key field increment", "2.6.0", "O(1)", &["RW", "access", "update"], &[]),
+    hash_cmd!("hrandfield", -2, flag::READONLY, hrandfield, "Get one or multiple random fields from a hash",
+        "key [count [WITHVALUES]]", "6.2.0",
+        "O(N) where N is the number of fields returned", &["RO", "access"],
+        &["nondeterministic_output"]),
+    hash_cmd!("hscan", -3, flag::READONLY, hscan, "Incrementally iterate hash fields and associated values",
+        "key cursor [MATCH pattern] [COUNT count]", "2.8.0",
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        &["RO", "access"], &["nondeterministic_output"]),
+];
+
+/// The hash thresholds of `server`'s configuration, cached per thread.
+/// The cache is keyed by the server's address too, because tests run
+/// several servers in one process.
+fn limits(server: &Server) -> Limits {
+    thread_local! {
+        static CACHE: Cell<(usize, u64, Limits)> = const {
+            Cell::new((0, u64::MAX, Limits { max_entries: 512, max_value: 64 }))
+        };
+    }
+    let id = server as *const Server as usize;
+    let epoch = server.config_epoch.load(Ordering::Acquire);
+    CACHE.with(|cache| {
+        let (cached_id, cached_epoch, limits) = cache.get();
+        if cached_id == id && cached_epoch == epoch {
+            return limits;
+        }
+        let read = |cfg: &crate::config::Config| Limits {
+            max_entries: cfg.hash_max_listpack_entries,
+            max_value: cfg.hash_max_listpack_value,
+        };
+        let limits = match server.config.read() {
+            Ok(cfg) => read(&cfg),
+            Err(poisoned) => read(&poisoned.into_inner()),
+        };
+        cache.set((id, epoch, limits));
+        limits
+    })
+}
+
+/// SplitMix64 over a per-thread state seeded from the standard library's
+/// random hasher keys: uniform enough for HRANDFIELD, no dependency.
+fn random_u64() -> u64 {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            use std::hash::BuildHasher;
+            std::collections::hash_map::RandomState::new().hash_one(0x4a54_u64)
+        });
+    }
+    STATE.with(|state| {
+        let x = state.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        state.set(x);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
+/// The hash at `key` for a reading command, with the reply buffer, or
+/// WRONGTYPE. Replying straight from the stored value avoids copying it.
+fn read_hash<'a>(
+    ctx: &'a mut Ctx,
+    key: &[u8],
+) -> Result<(Option<&'a HashValue>, &'a mut Vec<u8>), CmdError> {
+    let (entry, out) = ctx.read_with_out(key);
+    match entry {
+        None => Ok((None, out)),
+        Some(e) => match &e.value {
+            Value::Hash(h) => Ok((Some(&**h), out)),
+            _ => Err(CmdError::WrongType),
+        },
+    }
+}
+
+/// Runs `f` on the hash at `key`, creating an empty one first when the key
+/// is missing (Redis's `hashTypeLookupWriteOrCreate`). A hash `f` leaves
+/// empty is not stored: no hash command empties a fresh hash on success.
+fn with_hash_for_write<T>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    f: impl FnOnce(&mut HashValue) -> Result<T, CmdError>,
+) -> Result<T, CmdError> {
+    match ctx.write(key) {
+        Some(e) => match &mut e.value {
+            Value::Hash(h) => f(h),
+            _ => Err(CmdError::WrongType),
+        },
+        None => {
+            let mut h = HashValue::new();
+            let result = f(&mut h);
+            if !h.is_empty() {
+                let entry = ctx.entry(Value::Hash(Box::new(h)));
+                ctx.db(key).insert(key, entry);
+            }
+            result
+        }
+    }
+}
+
+fn set_generic(ctx: &mut Ctx, args: &[Bytes]) -> Result<usize, CmdError> {
+    if !args.len().is_multiple_of(2) {
+        return Err(CmdError::WrongArity(ctx.spec.name));
+    }
+    let limits = limits(ctx.server);
+    let pairs = args[2..].chunks_exact(2).map(|p| (&p[0][..], &p[1][..]));
+    with_hash_for_write(ctx, &args[1], |h| Ok(h.set_pairs(pairs, limits)))
+}
+
+/// HSET key field value [field value ...]
+fn hset(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let added = set_generic(ctx, args)?;
+    ctx.int(added as i64);
+    Ok(())
+}
+
+/// HMSET key field value [field value ...]
+fn hmset(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    set_generic(ctx, args)?;
+    ctx.ok();
+    Ok(())
+}
+
+/// HSETNX key field value
+fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let limits = limits(ctx.server);
+    let (field, value) = (&args[2][..], &args[3][..]);
+    let set = with_hash_for_write(ctx, &args[1], |h| {
+        Ok(!h.contains(field) && h.set(field, value, limits))
+    })?;
+    ctx.int(i64::from(set));
+    Ok(())
+}
+
+fn hget(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let resp3 = ctx.resp3;
+    let (h, out) = read_hash(ctx, &args[1])?;
+    match h.and_then(|h| h.get(&args[2])) {
+        Some(v) => encode::bulk(out, v),
+        None => encode::null(out, resp3),
+    }
+    Ok(())
+}
+
+fn hmget(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let resp3 = ctx.resp3;
+    let (h, out) = read_hash(ctx, &args[1])?;
+    encode::array_len(out, args.len() - 2);
+    for field in &args[2..] {
+        match h.and_then(|h| h.get(field)) {
+            Some(v) => encode::bulk(out, v),
+            None => encode::null(out, resp3),
+        }
+    }
+    Ok(())
+}
+
+/// HDEL key field [field ...]; deleting the last field deletes the key.
+fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let key = &args[1][..];
+    let (deleted, emptied) = match ctx.write(key) {
+        None => (0, false),
+        Some(e) => {
+            let Value::Hash(h) = &mut e.value else {
+                return Err(CmdError::WrongType);
+            };
+            let mut deleted = 0;
+            for field in &args[2..] {
+                if h.remove(field) {
+                    deleted += 1;
+                    if h.is_empty() {
+                        break;
+                    }
+                }
+            }
+            (deleted, h.is_empty())
+        }
+    };
+    if emptied {
+        ctx.db(key).remove(key);
+    }
+    ctx.int(deleted);
+    Ok(())
+}
+
+fn hlen(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let (h, out) = read_hash(ctx, &args[1])?;
+    encode::integer(out, h.map_or(0, |h| h.len() as i64));
+    Ok(())
+}
+
+fn hstrlen(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let (h, out) = read_hash(ctx, &args[1])?;
+    let len = h.and_then(|h| h.get(&args[2])).map_or(0, <[u8]>::len);
+    encode::integer(out, len as i64);
+    Ok(())
+}
+
+fn hexists(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let (h, out) = read_hash(ctx, &args[1])?;
+    encode::integer(out, i64::from(h.is_some_and(|h| h.contains(&args[2]))));
+    Ok(())
+}
+
+/// What HKEYS, HVALS and HGETALL reply with.
+#[derive(Clone, Copy, PartialEq)]
+enum Parts {
+    Fields,
+    Values,
+    Both,
+}
+
+fn getall_generic(ctx: &mut Ctx, key: &[u8], parts: Parts) -> CmdResult {
+    let resp3 = ctx.resp3;
+    let (h, out) = read_hash(ctx, key)?;
+    let len = h.map_or(0, HashValue::len);
+    if parts == Parts::Both {
+        encode::map_len(out, len, resp3);
+    } else {
+        encode::array_len(out, len);
+    }
+    if let Some(h) = h {
+        for (field, value) in h.iter() {
+            if parts != Parts::Values {
+                encode::bulk(out, field);
+            }
+            if parts != Parts::Fields {
+                encode::bulk(out, value);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn hkeys(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    getall_generic(ctx, &args[1], Parts::Fields)
+}
+
+fn hvals(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    getall_generic(ctx, &args[1], Parts::Values)
+}
+
+fn hgetall(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    getall_generic(ctx, &args[1], Parts::Both)
+}
+
+/// HINCRBY key field increment
+fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let by = arg_i64(&args[3])?;
+    let limits = limits(ctx.server);
+    let field = &args[2][..];
+    let value = with_hash_for_write(ctx, &args[1], |h| {
+        let current = match h.get(field) {
+            None => 0,
+            Some(v) => {
+                parse_i64(v).ok_or_else(|| CmdError::msg("ERR hash value is not an integer"))?
+            }
+        };
+        let value = current.checked_add(by).ok_or(CmdError::Overflow)?;
+        h.set(field, itoa::Buffer::new().format(value).as_bytes(), limits);
+        Ok(value)
+    })?;
+    ctx.int(value);
+    Ok(())
+}
+
+/// HINCRBYFLOAT key field increment, in long double arithmetic as Redis.
+fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let by = &args[3][..];
+    match check_long_double(by) {
+        Ok(()) => {}
+        Err(FloatError::NotAFloat) => return Err(CmdError::NotFloat),
+        Err(FloatError::NanOrInfinity) => {
+            return Err(CmdError::msg("ERR value is NaN or Infinity"))
+        }
+    }
+    let limits = limits(ctx.server);
+    let field = &args[2][..];
+    let value = with_hash_for_write(ctx, &args[1], |h| {
+        let current = h.get(field).unwrap_or(b"0");
+        let value = incr_by_float(current, by).map_err(|e| match e {
+            FloatError::NotAFloat => CmdError::msg("ERR hash value is not a float"),
+            FloatError::NanOrInfinity => {
+                CmdError::msg("ERR increment would produce NaN or Infinity")
+            }
+        })?;
+        h.set(field, &value, limits);
+        Ok(value)
+    })?;
+    ctx.bulk(&value);
+    Ok(())
+}
+
+/// HRANDFIELD key [count [WITHVALUES]]
+///
+/// A negative count draws with replacement; a positive one returns distinct
+/// fields (the whole hash, in its order, when count reaches its size).
+fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let resp3 = ctx.resp3;
+    if args.len() == 2 {
+        let (h, out) = read_hash(ctx, &args[1])?;
+        match h.and_then(|h| h.random_pair(&mut random_u64)) {
+            Some((field, _)) => encode::bulk(out, field),
+            None => encode::null(out, resp3),
+        }
+        return Ok(());
+    }
+    let count = arg_i64(&args[2])?;
+    if count == i64::MIN {
+        return Err(CmdError::msg(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        ));
+    }
+    let with_values = match args.len() {
+        3 => false,
+        4 if eq_ic(&args[3], "withvalues") => {
+            if !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
+                return Err(CmdError::msg("ERR value is out of range"));
+            }
+            true
+        }
+        _ => return Err(CmdError::Syntax),
+    };
+    let (h, out) = read_hash(ctx, &args[1])?;
+    let Some(h) = h else {
+        encode::array_len(out, 0);
+        return Ok(());
+    };
+    let emit = |out: &mut Vec<u8>, field: &[u8], value: &[u8]| {
+        if with_values && resp3 {
+            encode::array_len(out, 2);
+        }
+        encode::bulk(out, field);
+        if with_values {
+            encode::bulk(out, value);
+        }
+    };
+    let items_len = |n: usize| if with_values && !resp3 { n * 2 } else { n };
+    if count < 0 {
+        let n = count.unsigned_abs() as usize;
+        encode::array_len(out, items_len(n));
+        h.random_pairs_with_replacement(n, &mut random_u64, |f, v| emit(out, f, v));
+        return Ok(());
+    }
+    let n = count as usize;
+    if n >= h.len() {
+        encode::array_len(out, items_len(h.len()));
+        for (f, v) in h.iter() {
+            emit(out, f, v);
+        }
+        return Ok(());
+    }
+    let picked = h.random_distinct_pairs(n, &mut random_u64);
+    encode::array_len(out, items_len(picked.len()));
+    for (f, v) in picked {
+        emit(out, f, v);
+    }
+    Ok(())
+}
+
+/// A SCAN cursor as Redis's `strtoul` reads it: leading whitespace is
+/// refused, a sign is allowed ('-' wraps), an empty string is 0 and the
+/// text ends at a NUL byte.
+fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    let s = arg
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(arg, |nul| &arg[..nul]);
+    let Some(&first) = s.first() else {
+        return Some(0);
+    };
+    if matches!(first, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+        return None;
+    }
+    let (negative, digits) = match first {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let cursor = parse_cursor(&args[2]).ok_or(CmdError::msg("ERR invalid cursor"))?;
+    let (h, out) = read_hash(ctx, &args[1])?;
+    let Some(h) = h else {
+        encode::array_len(out, 2);
+        encode::bulk(out, b"0");
+        encode::array_len(out, 0);
+        return Ok(());
+    };
+    let mut count: usize = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut i = 3;
+    while i < args.len() {
+        let has_value = i + 1 < args.len();
+        if eq_ic(&args[i], "count") && has_value {
+            let n = arg_i64(&args[i + 1])?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            count = usize::try_from(n).unwrap_or(usize::MAX);
+        } else if eq_ic(&args[i], "match") && has_value {
+            let p = &args[i + 1][..];
+            pattern = (p != b"*").then_some(p);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    // The table's scan lends each pair only for the callback, so the items
+    // are encoded into a side buffer and counted.
+    let mut items = Vec::new();
+    let mut found = 0usize;
+    let next = h.scan(cursor, count, |f, v| {
+        if pattern.is_none_or(|p| glob_match(p, f, false)) {
+            encode::bulk(&mut items, f);
+            encode::bulk(&mut items, v);
+            found += 2;
+        }
+    });
+    encode::array_len(out, 2);
+    encode::bulk(out, itoa::Buffer::new().format(next).as_bytes());
+    encode::array_len(out, found);
+    out.extend_from_slice(&items);
+    Ok(())
+}
