@@ -421,6 +421,50 @@ fn command_getkeys() {
 }
 
 #[test]
+fn command_key_specs_and_deprecation() {
+    let s = TestServer::start(2);
+    let mut r = s.raw();
+    // Several key specs, listed spec by spec with their own flags.
+    assert_eq!(
+        r.wire(&["COMMAND", "GETKEYSANDFLAGS", "RENAME", "a", "b"]),
+        "*2\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+delete\r\n\
+         *2\r\n$1\r\nb\r\n*2\r\n+OW\r\n+update\r\n"
+    );
+    assert_eq!(
+        r.wire(&["COMMAND", "GETKEYSANDFLAGS", "SINTERSTORE", "d", "x", "y"]),
+        "*3\r\n*2\r\n$1\r\nd\r\n*2\r\n+RW\r\n+update\r\n\
+         *2\r\n$1\r\nx\r\n*2\r\n+RO\r\n+access\r\n\
+         *2\r\n$1\r\ny\r\n*2\r\n+RO\r\n+access\r\n"
+    );
+    assert_eq!(
+        r.wire(&["COMMAND", "GETKEYSANDFLAGS", "DEL", "a"]),
+        "*1\r\n*2\r\n$1\r\na\r\n*2\r\n+RM\r\n+delete\r\n"
+    );
+    // SET's variable flags depend on GET.
+    assert_eq!(
+        r.wire(&["COMMAND", "GETKEYSANDFLAGS", "SET", "k", "v"]),
+        "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+OW\r\n+update\r\n"
+    );
+    assert_eq!(
+        r.wire(&["COMMAND", "GETKEYSANDFLAGS", "SET", "k", "v", "get"]),
+        "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n"
+    );
+    // COMMAND INFO reports both specs of COPY.
+    let info = r.wire(&["COMMAND", "INFO", "COPY"]);
+    assert!(info.contains("*2\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n"));
+    assert!(info.contains("*2\r\n+OW\r\n+update\r\n"));
+    // Deprecated commands carry doc_flags, deprecated_since and replaced_by
+    // right after complexity.
+    let docs = r.wire(&["COMMAND", "DOCS", "GETSET"]);
+    assert!(docs.contains(
+        "$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\ndoc_flags\r\n*1\r\n+deprecated\r\n\
+         $16\r\ndeprecated_since\r\n$5\r\n6.2.0\r\n\
+         $11\r\nreplaced_by\r\n$30\r\n`SET` with the `!GET` argument\r\n"
+    ));
+    assert!(!r.wire(&["COMMAND", "DOCS", "GET"]).contains("deprecated"));
+}
+
+#[test]
 fn command_list_and_filters() {
     let s = TestServer::start(1);
     let mut r = s.raw();

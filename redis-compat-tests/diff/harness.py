@@ -265,22 +265,23 @@ def canon_lines(tree):
 
 
 def canon_cmdinfo(tree):
-    """COMMAND INFO: per entry, the classic fields only (name, arity, flags,
-    first key, last key, step, ACL categories); tips, key specs and
-    subcommands are left out (Shoal derives key specs from the legacy range)."""
+    """COMMAND INFO: per entry, the classic fields (name, arity, flags, first
+    key, last key, step, ACL categories) and the key specs; tips and
+    subcommands are left out."""
     t, p = tree
     if not isinstance(p, list):
         return tree
-    return (t, tuple((e[0], repr(e[1][:7]) if isinstance(e[1], list) else e[1]) for e in p))
+    return (t, tuple((e[0], repr(e[1][:7] + e[1][8:9]) if isinstance(e[1], list) else e[1]) for e in p))
 
 
-DOC_FIELDS = {b"summary", b"since", b"group", b"complexity", b"module", b"deprecated_since", b"replaced_by"}
+DOC_FIELDS = {b"summary", b"since", b"group", b"complexity", b"module", b"doc_flags", b"deprecated_since",
+              b"replaced_by"}
 
 
 def canon_cmddocs(tree):
     """COMMAND DOCS: per command, the descriptive fields only (summary, since,
-    group, complexity, deprecation); history, doc_flags and the argument tree
-    are left out."""
+    group, complexity, doc flags, deprecation); history and the argument
+    tree are left out."""
     t, p = tree
     if not isinstance(p, list):
         return tree

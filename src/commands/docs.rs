@@ -617,6 +617,9 @@ pub fn write_command_docs(ctx: &mut Ctx, spec: &CommandSpec) {
     let len = 3
         + usize::from(!spec.complexity.is_empty())
         + usize::from(args.is_some())
+        + usize::from(!spec.doc_flags.is_empty())
+        + usize::from(!spec.deprecated_since.is_empty())
+        + usize::from(!spec.replaced_by.is_empty())
         + usize::from(!spec.subcommands.is_empty());
     ctx.map(len);
     ctx.bulk(b"summary");
@@ -628,6 +631,21 @@ pub fn write_command_docs(ctx: &mut Ctx, spec: &CommandSpec) {
     if !spec.complexity.is_empty() {
         ctx.bulk(b"complexity");
         ctx.bulk(spec.complexity.as_bytes());
+    }
+    if !spec.doc_flags.is_empty() {
+        ctx.bulk(b"doc_flags");
+        ctx.set_len(spec.doc_flags.len());
+        for f in spec.doc_flags {
+            ctx.simple(f.as_bytes());
+        }
+    }
+    if !spec.deprecated_since.is_empty() {
+        ctx.bulk(b"deprecated_since");
+        ctx.bulk(spec.deprecated_since.as_bytes());
+    }
+    if !spec.replaced_by.is_empty() {
+        ctx.bulk(b"replaced_by");
+        ctx.bulk(spec.replaced_by.as_bytes());
     }
     if let Some(args) = &args {
         ctx.bulk(b"arguments");

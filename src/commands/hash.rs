@@ -66,9 +66,14 @@ pub const COMMANDS: &[CommandSpec] = &[
         &["RW", "update"], &[]),
     hash_cmd!("hsetnx", 4, W, hsetnx, "Set the value of a hash field, only if the field does not exist",
         "key field value", "2.0.0", "O(1)", &["RW", "insert"], &[]),
-    hash_cmd!("hmset", -4, W, hmset, "Set multiple hash fields to multiple values",
-        "key field value [field value ...]", "2.0.0",
-        "O(N) where N is the number of fields being set.", &["RW", "update"], &[]),
+    CommandSpec {
+        doc_flags: &["deprecated"],
+        deprecated_since: "4.0.0",
+        replaced_by: "`HSET` with multiple field-value pairs",
+        ..hash_cmd!("hmset", -4, W, hmset, "Set multiple hash fields to multiple values",
+            "key field value [field value ...]", "2.0.0",
+            "O(N) where N is the number of fields being set.", &["RW", "update"], &[])
+    },
     hash_cmd!("hget", 3, R, hget, "Get the value of a hash field", "key field", "2.0.0", "O(1)",
         &["RO", "access"], &[]),
     hash_cmd!("hmget", -3, R, hmget, "Get the values of all the given hash fields",

@@ -30,7 +30,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use crossbeam_channel::Sender;
 
-use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys, Scope};
+use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys, Scope};
 use crate::config::EvictionPolicy;
 use crate::shard::db::{Db, Entry, Value};
 use crate::shard::Partition;
@@ -68,6 +68,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Delete a key",
         args: "key [key ...]",
         handler: Some(del),
+        key_flags: &["RM", "delete"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -81,6 +82,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         args: "key [key ...]",
         handler: Some(del),
+        key_flags: &["RM", "delete"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -93,6 +95,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Determine if a key exists",
         args: "key [key ...]",
         handler: Some(exists),
+        key_flags: &["RO"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -104,6 +107,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Determine the type stored at key",
         args: "key",
         handler: Some(type_),
+        key_flags: &["RO"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -150,6 +154,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Rename a key",
         args: "key newkey",
         handler: Some(rename),
+        key_specs: &[KeySpecDoc::one(1, &["RW", "access", "delete"]), KeySpecDoc::one(2, &["OW", "update"])],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -161,6 +166,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Rename a key, only if the new key does not exist",
         args: "key newkey",
         handler: Some(renamenx),
+        key_specs: &[KeySpecDoc::one(1, &["RW", "access", "delete"]), KeySpecDoc::one(2, &["OW", "insert"])],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -174,6 +180,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Copy a key",
         args: "source destination [DB destination-db] [REPLACE]",
         handler: Some(copy),
+        key_specs: &[KeySpecDoc::one(1, &["RO", "access"]), KeySpecDoc::one(2, &["OW", "update"])],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -185,6 +192,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Move a key to another database",
         args: "key db",
         handler: Some(move_),
+        key_flags: &["RW", "access", "update"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -198,6 +206,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         args: "key [key ...]",
         handler: Some(touch),
+        key_flags: &["RO"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -279,6 +288,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 summary: "Inspect the internal encoding of a Redis object",
                 args: "key",
                 handler: Some(object_encoding),
+                key_flags: &["RO"],
                 ..CommandSpec::DEFAULT
             },
             CommandSpec {
@@ -291,6 +301,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the logarithmic access frequency counter of a Redis object",
                 args: "key",
                 handler: Some(object_freq),
+                key_flags: &["RO"],
                 ..CommandSpec::DEFAULT
             },
             CommandSpec {
@@ -313,6 +324,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the time since a Redis object was last accessed",
                 args: "key",
                 handler: Some(object_idletime),
+                key_flags: &["RO"],
                 ..CommandSpec::DEFAULT
             },
             CommandSpec {
@@ -325,6 +337,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the number of references to the value of the key",
                 args: "key",
                 handler: Some(object_refcount),
+                key_flags: &["RO"],
                 ..CommandSpec::DEFAULT
             },
         ],

@@ -27,13 +27,13 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
                 last: 2,
                 step: 1,
             },
-            acl: &["keyspace"],
             group: "server",
             since: "4.0.0",
             complexity: "O(N) where N is the number of samples.",
             summary: "Estimate the memory usage of a key",
             args: "key [SAMPLES count]",
             handler: Some(usage),
+            key_flags: &["RO"],
             ..CommandSpec::DEFAULT
         },
         CommandSpec {

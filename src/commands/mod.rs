@@ -134,6 +134,84 @@ pub struct CommandSpec {
     /// `OW`, `RM`, `delete`, `insert`, ...). Empty: derived from the command
     /// flags (`RO access` for readonly, `RW update` for write commands).
     pub key_flags: &'static [&'static str],
+    /// Redis's key specs, when they are more than the one derived from
+    /// `keys` and `key_flags` (several specs, or notes): reported by COMMAND
+    /// INFO and COMMAND GETKEYSANDFLAGS only; routing keeps using `keys`.
+    pub key_specs: &'static [KeySpecDoc],
+    /// COMMAND DOCS `doc_flags` (`deprecated`, `syscmd`).
+    pub doc_flags: &'static [&'static str],
+    /// COMMAND DOCS `deprecated_since` (empty: not deprecated).
+    pub deprecated_since: &'static str,
+    /// COMMAND DOCS `replaced_by` (empty: none).
+    pub replaced_by: &'static str,
+}
+
+/// One Redis 7 key spec with an index begin-search and a range find-keys,
+/// as COMMAND INFO reports it.
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpecDoc {
+    /// Free text Redis attaches to some specs (empty: none).
+    pub notes: &'static str,
+    pub flags: &'static [&'static str],
+    /// Index of the first key.
+    pub index: i16,
+    /// Last key relative to the first (>= 0) or to the end of the arguments.
+    pub lastkey: i16,
+    pub keystep: i16,
+    pub limit: i16,
+}
+
+impl KeySpecDoc {
+    /// A spec of the single key at `index`.
+    pub const fn one(index: i16, flags: &'static [&'static str]) -> KeySpecDoc {
+        KeySpecDoc {
+            notes: "",
+            flags,
+            index,
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        }
+    }
+
+    /// A spec of every argument from `index` on, `keystep` apart.
+    pub const fn rest(index: i16, keystep: i16, flags: &'static [&'static str]) -> KeySpecDoc {
+        KeySpecDoc {
+            notes: "",
+            flags,
+            index,
+            lastkey: -1,
+            keystep,
+            limit: 0,
+        }
+    }
+
+    /// The same spec with Redis's notes.
+    pub const fn notes(self, notes: &'static str) -> KeySpecDoc {
+        KeySpecDoc { notes, ..self }
+    }
+
+    /// Calls `f` with the index of every key of `argc` arguments this spec
+    /// names (Redis's getKeysUsingKeySpecs for a range spec).
+    pub fn for_each_key(&self, argc: usize, mut f: impl FnMut(usize)) {
+        let argc = argc as i64;
+        let first = i64::from(self.index);
+        let last = if self.lastkey >= 0 {
+            first + i64::from(self.lastkey)
+        } else if self.limit == 0 {
+            argc + i64::from(self.lastkey)
+        } else {
+            first + (argc - first) / i64::from(self.limit) + i64::from(self.lastkey)
+        };
+        let step = i64::from(self.keystep.max(1));
+        let mut i = first;
+        while i <= last {
+            if i >= first && i < argc {
+                f(i as usize);
+            }
+            i += step;
+        }
+    }
 }
 
 impl CommandSpec {
@@ -153,6 +231,10 @@ impl CommandSpec {
         subcommands: &[],
         tips: &[],
         key_flags: &[],
+        key_specs: &[],
+        doc_flags: &[],
+        deprecated_since: "",
+        replaced_by: "",
     };
 
     pub fn has(&self, f: u32) -> bool {

@@ -8,11 +8,12 @@
 //! * ACL categories: the spec's own ones plus those Redis implies from flags
 //!   (`@write` from write, `@read` from readonly, `@admin @dangerous` from
 //!   admin, `@fast` from fast, and `@slow` for everything not fast);
-//! * Redis 7 key specs: one per command, from the legacy (first, last,
-//!   step) range, with the spec's `key_flags`, or when it declares none,
-//!   flags guessed from the command's flags (RO access for readonly
-//!   commands, RW update for write commands). Commands Redis describes with
-//!   two key specs (RENAME, COPY) get one covering both keys.
+//! * Redis 7 key specs: the spec's `key_specs` when it declares them
+//!   (commands Redis describes with several specs, such as RENAME, COPY or
+//!   SINTERSTORE, or with notes), otherwise one from the legacy (first,
+//!   last, step) range, with the spec's `key_flags`, or when it declares
+//!   none, flags guessed from the command's flags (RO access for readonly
+//!   commands, RW update for write commands).
 //!
 //! INFO runs with every shard held (`Scope::All`) so that its counters are
 //! sums over the partitions taken at one instant.
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use super::{docs, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys, Scope};
+use super::{docs, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys, Scope};
 use crate::config::Config;
 use crate::log;
 use crate::server::msg::Msg;
@@ -110,6 +111,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "Depends on subcommand.",
         summary: "A container for debugging commands",
         handler: Some(debug),
+        doc_flags: &["syscmd"],
         ..CommandSpec::DEFAULT
     },
 ];
@@ -370,6 +372,38 @@ fn write_flag_set(ctx: &mut Ctx, names: &[&str]) {
     }
 }
 
+/// One key spec of COMMAND INFO: an index begin-search and a range
+/// find-keys, with the notes first when there are any, as Redis orders them.
+fn write_range_key_spec(ctx: &mut Ctx, ks: &KeySpecDoc) {
+    ctx.map(if ks.notes.is_empty() { 3 } else { 4 });
+    if !ks.notes.is_empty() {
+        ctx.bulk(b"notes");
+        ctx.bulk(ks.notes.as_bytes());
+    }
+    ctx.bulk(b"flags");
+    write_flag_set(ctx, ks.flags);
+    ctx.bulk(b"begin_search");
+    ctx.map(2);
+    ctx.bulk(b"type");
+    ctx.bulk(b"index");
+    ctx.bulk(b"spec");
+    ctx.map(1);
+    ctx.bulk(b"index");
+    ctx.int(ks.index.into());
+    ctx.bulk(b"find_keys");
+    ctx.map(2);
+    ctx.bulk(b"type");
+    ctx.bulk(b"range");
+    ctx.bulk(b"spec");
+    ctx.map(3);
+    ctx.bulk(b"lastkey");
+    ctx.int(ks.lastkey.into());
+    ctx.bulk(b"keystep");
+    ctx.int(ks.keystep.into());
+    ctx.bulk(b"limit");
+    ctx.int(ks.limit.into());
+}
+
 /// One command's COMMAND INFO entry (Redis 7.0's ten fields).
 fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
     ctx.array(10);
@@ -401,38 +435,28 @@ fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
         ctx.bulk(t.as_bytes());
     }
     match spec.keys {
+        _ if !spec.key_specs.is_empty() => {
+            ctx.set_len(spec.key_specs.len());
+            for ks in spec.key_specs {
+                write_range_key_spec(ctx, ks);
+            }
+        }
         Keys::None => ctx.set_len(0),
         Keys::Range { first, last, step } => {
             ctx.set_len(1);
-            ctx.map(3);
-            ctx.bulk(b"flags");
-            write_flag_set(ctx, key_spec_flags(spec));
-            ctx.bulk(b"begin_search");
-            ctx.map(2);
-            ctx.bulk(b"type");
-            ctx.bulk(b"index");
-            ctx.bulk(b"spec");
-            ctx.map(1);
-            ctx.bulk(b"index");
-            ctx.int(first.into());
-            ctx.bulk(b"find_keys");
-            ctx.map(2);
-            ctx.bulk(b"type");
-            ctx.bulk(b"range");
-            ctx.bulk(b"spec");
-            ctx.map(3);
-            ctx.bulk(b"lastkey");
-            // Relative to the first key when counted from the start,
-            // relative to the end of the arguments otherwise.
-            ctx.int(if last >= 0 {
-                (last - first).into()
-            } else {
-                last.into()
-            });
-            ctx.bulk(b"keystep");
-            ctx.int(step.into());
-            ctx.bulk(b"limit");
-            ctx.int(0);
+            write_range_key_spec(
+                ctx,
+                &KeySpecDoc {
+                    notes: "",
+                    flags: key_spec_flags(spec),
+                    index: first,
+                    // Relative to the first key when counted from the start,
+                    // relative to the end of the arguments otherwise.
+                    lastkey: if last >= 0 { last - first } else { last },
+                    keystep: step,
+                    limit: 0,
+                },
+            );
         }
         Keys::NumKeys { index } => {
             ctx.set_len(1);
@@ -628,13 +652,47 @@ fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
+/// The key flags of a command whose key spec has `variable_flags`, as
+/// Redis's getkeys procedure works them out from the arguments: SET is a
+/// plain overwrite unless GET (exactly, any case, after the value) asks for
+/// the old value.
+fn variable_key_flags(spec: &CommandSpec, cmd: &[Bytes]) -> &'static [&'static str] {
+    match spec.name {
+        "set" if cmd.iter().skip(3).any(|a| eq_ic(a, "GET")) => &["RW", "access", "update"],
+        "set" => &["OW", "update"],
+        _ => key_spec_flags(spec),
+    }
+}
+
 fn command_getkeysandflags(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let (spec, positions) = keys_of(ctx.server, &args[2..])?;
-    ctx.array(positions.len());
-    for p in positions {
+    let cmd = &args[2..];
+    let (spec, positions) = keys_of(ctx.server, cmd)?;
+    if spec.key_specs.is_empty() {
+        ctx.array(positions.len());
+        for p in positions {
+            ctx.array(2);
+            ctx.bulk(&cmd[p]);
+            write_flag_set(ctx, key_spec_flags(spec));
+        }
+        return Ok(());
+    }
+    // Redis lists the keys spec by spec, each with its spec's flags, except
+    // that a spec with variable flags defers to the command's own key
+    // extraction, which looks at the arguments.
+    let mut keys: Vec<(usize, &[&str])> = Vec::new();
+    for ks in spec.key_specs {
+        let flags = if ks.flags.contains(&"variable_flags") {
+            variable_key_flags(spec, cmd)
+        } else {
+            ks.flags
+        };
+        ks.for_each_key(cmd.len(), |p| keys.push((p, flags)));
+    }
+    ctx.array(keys.len());
+    for (p, flags) in keys {
         ctx.array(2);
-        ctx.bulk(&args[2 + p]);
-        write_flag_set(ctx, key_spec_flags(spec));
+        ctx.bulk(&cmd[p]);
+        write_flag_set(ctx, flags);
     }
     Ok(())
 }

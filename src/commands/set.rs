@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use shoal_protocol::encode;
 
-use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys};
+use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys};
 use crate::shard::db::Value;
 use crate::types::compact::CompactBytes;
 use crate::types::set::SetValue;
@@ -84,6 +84,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Determine if a given value is a member of a set",
         args: "key member",
         handler: Some(sismember),
+        key_flags: &["RO"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -157,6 +158,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Move a member from one set to another",
         args: "source destination member",
         handler: Some(smove),
+        key_specs: &[KeySpecDoc::one(1, &["RW", "access", "delete"]), KeySpecDoc::one(2, &["RW", "insert"])],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -198,6 +200,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Intersect multiple sets and store the resulting set in a key",
         args: "destination key [key ...]",
         handler: Some(sinterstore),
+        key_specs: &[KeySpecDoc::one(1, &["RW", "update"]), KeySpecDoc::rest(2, 1, &["RO", "access"])],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -225,6 +228,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Add multiple sets and store the resulting set in a key",
         args: "destination key [key ...]",
         handler: Some(sunionstore),
+        key_specs: &[KeySpecDoc::one(1, &["OW", "update"]), KeySpecDoc::rest(2, 1, &["RO", "access"])],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -252,6 +256,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Subtract multiple sets and store the resulting set in a key",
         args: "destination key [key ...]",
         handler: Some(sdiffstore),
+        key_specs: &[KeySpecDoc::one(1, &["OW", "update"]), KeySpecDoc::rest(2, 1, &["RO", "access"])],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {

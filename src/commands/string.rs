@@ -20,7 +20,7 @@
 use bytes::Bytes;
 use shoal_protocol::encode;
 
-use super::{arg_i64, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys};
+use super::{arg_i64, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys};
 use crate::shard::db::{Entry, Value};
 use crate::types::compact::CompactBytes;
 use crate::util::num::{incr_by_float, parse_i64, FloatError};
@@ -32,6 +32,8 @@ const KEY1: Keys = Keys::Range {
 };
 
 const STRING: &[&str] = &["string"];
+/// Key-spec flags of the read-modify-write commands (INCR, GETSET, ...).
+const RW_ACCESS_UPDATE: &[&str] = &["RW", "access", "update"];
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -57,6 +59,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "key value [NX | XX] [GET] [EX seconds | PX milliseconds | \
                EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
         handler: Some(set),
+        key_specs: &[
+            KeySpecDoc::one(1, &["RW", "access", "update", "variable_flags"])
+                .notes("RW and ACCESS due to the optional `GET` argument"),
+        ],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -69,6 +75,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Set the value of a key, only if the key does not exist",
         args: "key value",
         handler: Some(setnx),
+        key_flags: &["OW", "insert"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -82,6 +89,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Set the value and expiration of a key",
         args: "key seconds value",
         handler: Some(setex),
+        key_flags: &["OW", "update"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -95,6 +103,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Set the value and expiration in milliseconds of a key",
         args: "key milliseconds value",
         handler: Some(psetex),
+        key_flags: &["OW", "update"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -107,6 +116,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Set the string value of a key and return its old value",
         args: "key value",
         handler: Some(getset),
+        key_flags: RW_ACCESS_UPDATE,
+        deprecated_since: "6.2.0",
+        replaced_by: "`SET` with the `!GET` argument",
+        doc_flags: &["deprecated"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -120,6 +133,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Get the value of a key and delete the key",
         args: "key",
         handler: Some(getdel),
+        key_flags: &["RW", "access", "delete"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -134,6 +148,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | \
                PXAT unix-time-milliseconds | PERSIST]",
         handler: Some(getex),
+        key_specs: &[
+            KeySpecDoc::one(1, RW_ACCESS_UPDATE).notes("RW and UPDATE because it changes the TTL")
+        ],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -169,6 +186,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Set multiple keys to multiple values",
         args: "key value [key value ...]",
         handler: Some(mset),
+        key_flags: &["OW", "update"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -187,6 +205,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Set multiple keys to multiple values, only if none of the keys exist",
         args: "key value [key value ...]",
         handler: Some(msetnx),
+        key_flags: &["OW", "insert"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -204,6 +223,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Append a value to a key",
         args: "key value",
         handler: Some(append),
+        key_flags: &["RW", "insert"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -217,6 +237,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Get the length of the value stored in a key",
         args: "key",
         handler: Some(strlen),
+        key_flags: &["RO"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -229,6 +250,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Increment the integer value of a key by one",
         args: "key",
         handler: Some(incr),
+        key_flags: RW_ACCESS_UPDATE,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -241,6 +263,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Decrement the integer value of a key by one",
         args: "key",
         handler: Some(decr),
+        key_flags: RW_ACCESS_UPDATE,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -253,6 +276,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Increment the integer value of a key by the given amount",
         args: "key increment",
         handler: Some(incrby),
+        key_flags: RW_ACCESS_UPDATE,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -265,6 +289,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Decrement the integer value of a key by the given number",
         args: "key decrement",
         handler: Some(decrby),
+        key_flags: RW_ACCESS_UPDATE,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -278,6 +303,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Increment the float value of a key by the given amount",
         args: "key increment",
         handler: Some(incrbyfloat),
+        key_flags: RW_ACCESS_UPDATE,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -322,6 +348,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         summary: "Get a substring of the string stored at a key",
         args: "key start end",
         handler: Some(getrange),
+        deprecated_since: "2.0.0",
+        replaced_by: "`GETRANGE`",
+        doc_flags: &["deprecated"],
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
