@@ -156,11 +156,20 @@ fn nx_xx_gt_lt_conditions() {
     // With a TTL of 100.
     assert_eq!(raw.call(&["EXPIRE", "k", "200", "LT"]), int(0));
     assert_eq!(raw.call(&["EXPIRE", "k", "50", "GT"]), int(0));
+    // "Equal is not greater" needs an exact time: a relative EXPIRE 100
+    // issued a millisecond later is genuinely greater.
+    assert_eq!(raw.call(&["PEXPIREAT", "k", "99999999999000"]), int(1));
     assert_eq!(
-        raw.call(&["EXPIRE", "k", "100", "GT"]),
+        raw.call(&["PEXPIREAT", "k", "99999999999000", "GT"]),
         int(0),
         "equal is not greater"
     );
+    assert_eq!(
+        raw.call(&["PEXPIREAT", "k", "99999999999000", "LT"]),
+        int(0),
+        "equal is not less"
+    );
+    assert_eq!(raw.call(&["EXPIRE", "k", "100"]), int(1));
     assert_eq!(raw.call(&["EXPIRE", "k", "50", "lt"]), int(1));
     assert_eq!(raw.call(&["TTL", "k"]), int(50));
     assert_eq!(raw.call(&["EXPIRE", "k", "200", "gt"]), int(1));
