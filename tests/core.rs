@@ -313,3 +313,29 @@ fn ten_thousand_connections_open_and_close() {
         "allocated memory grew from {before} to {after} bytes"
     );
 }
+
+/// A client that stops reading while its replies pile up (64 MiB here, far
+/// past the socket buffers) gets every byte once it reads again, and other
+/// clients are served meanwhile.
+#[test]
+fn backed_up_output_is_delivered_when_the_client_reads_again() {
+    let server = TestServer::start(2);
+    let mut slow = server.raw();
+    let value = "v".repeat(1 << 20);
+    assert_eq!(slow.call(&["SET", "big", &value]), simple("OK"));
+    let mut wire = Vec::new();
+    for _ in 0..64 {
+        wire.extend(encode_cmd(&[b"GET", b"big"]));
+    }
+    slow.send_raw(&wire);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut other = server.raw();
+    assert_eq!(other.call(&["PING"]), simple("PONG"));
+    for i in 0..64 {
+        let Frame::Bulk(b) = slow.read() else {
+            panic!("reply {i} is not a bulk string");
+        };
+        assert_eq!(b.len(), 1 << 20, "reply {i}");
+    }
+    assert_eq!(slow.call(&["PING"]), simple("PONG"));
+}

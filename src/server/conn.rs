@@ -61,6 +61,8 @@ pub struct Conn {
     pub dead: bool,
     pub in_dirty: bool,
     pub in_runnable: bool,
+    /// Registered for writability (only while output is backed up).
+    pub write_interest: bool,
 }
 
 impl Conn {
@@ -84,6 +86,7 @@ impl Conn {
             dead: false,
             in_dirty: false,
             in_runnable: false,
+            write_interest: false,
         }
     }
 

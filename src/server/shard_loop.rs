@@ -330,11 +330,11 @@ impl ShardLoop {
         parser.set_auth_required(auth_required);
         let mut conn = Conn::new(sock, id, client, parser);
         conn.authenticated = !auth_required;
-        if let Err(e) = self.poll.registry().register(
-            &mut conn.sock,
-            Token(token),
-            Interest::READABLE | Interest::WRITABLE,
-        ) {
+        if let Err(e) =
+            self.poll
+                .registry()
+                .register(&mut conn.sock, Token(token), Interest::READABLE)
+        {
             log::warning(&format!("could not register a connection: {e}"));
             self.part().clients.remove(client);
             self.server
@@ -845,6 +845,27 @@ impl ShardLoop {
                 }
             } else {
                 c.out.drain(..off);
+            }
+            // Ask for writability only while output is backed up, as Redis
+            // does: with it always on, every reply's ACK would run epoll's
+            // callback and queue an event for nothing.
+            let want_write = !c.out.is_empty() && !c.dead;
+            if want_write != c.write_interest {
+                let interest = if want_write {
+                    Interest::READABLE | Interest::WRITABLE
+                } else {
+                    Interest::READABLE
+                };
+                if self
+                    .poll
+                    .registry()
+                    .reregister(&mut c.sock, Token(token), interest)
+                    .is_ok()
+                {
+                    c.write_interest = want_write;
+                } else {
+                    c.dead = true;
+                }
             }
             if c.dead || (c.closing && c.out.is_empty() && c.pending.is_empty() && c.tx.is_none()) {
                 self.to_close.push(token);
