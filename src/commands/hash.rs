@@ -461,38 +461,9 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// A SCAN cursor as Redis's `strtoul` reads it: leading whitespace is
-/// refused, a sign is allowed ('-' wraps), an empty string is 0 and the
-/// text ends at a NUL byte.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let s = arg
-        .iter()
-        .position(|&b| b == 0)
-        .map_or(arg, |nul| &arg[..nul]);
-    let Some(&first) = s.first() else {
-        return Some(0);
-    };
-    if matches!(first, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-        return None;
-    }
-    let (negative, digits) = match first {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if negative { v.wrapping_neg() } else { v })
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let cursor = parse_cursor(&args[2]).ok_or(CmdError::msg("ERR invalid cursor"))?;
+    let cursor = super::keys::parse_cursor(&args[2]).ok_or(CmdError::msg("ERR invalid cursor"))?;
     let (h, out) = read_hash(ctx, &args[1])?;
     let Some(h) = h else {
         encode::array_len(out, 2);
