@@ -17,6 +17,8 @@ use std::cell::Cell;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
+
+use crate::util::rand::random_u64;
 use shoal_protocol::encode;
 
 use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys};
@@ -138,25 +140,6 @@ fn limits(server: &Server) -> Limits {
         };
         cache.set((id, epoch, limits));
         limits
-    })
-}
-
-/// SplitMix64 over a per-thread state seeded from the standard library's
-/// random hasher keys: uniform enough for HRANDFIELD, no dependency.
-fn random_u64() -> u64 {
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            use std::hash::BuildHasher;
-            std::collections::hash_map::RandomState::new().hash_one(0x4a54_u64)
-        });
-    }
-    STATE.with(|state| {
-        let x = state.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
-        state.set(x);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     })
 }
 

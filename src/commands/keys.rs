@@ -24,10 +24,11 @@
 //! any number decodes to something harmless: a shard index past the last
 //! shard means the iteration is over.
 
-use std::cell::Cell;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
+
+use crate::util::rand::random_u64;
 use crossbeam_channel::Sender;
 
 use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys, Scope};
@@ -575,26 +576,6 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ctx.bulk(key);
     }
     Ok(())
-}
-
-/// A process-wide source of randomness that needs no dependency: SplitMix64
-/// over a per-thread state seeded from the standard library's random hasher
-/// keys. Not for anything security-relevant.
-fn random_u64() -> u64 {
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            use std::hash::BuildHasher;
-            std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
-        });
-    }
-    STATE.with(|state| {
-        let x = state.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
-        state.set(x);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    })
 }
 
 /// RANDOMKEY: a shard is drawn with probability proportional to its size and

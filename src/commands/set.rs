@@ -8,7 +8,6 @@
 //! members for SINTER, the accumulated union for SUNION), never holding two
 //! sets at once.
 
-use std::cell::Cell;
 use std::collections::HashSet;
 
 use bytes::Bytes;
@@ -19,6 +18,7 @@ use crate::shard::db::Value;
 use crate::types::compact::CompactBytes;
 use crate::types::set::SetValue;
 use crate::util::glob::glob_match;
+use crate::util::rand::random_u64;
 
 const KEY1: Keys = Keys::Range {
     first: 1,
@@ -278,31 +278,6 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 // ---- helpers -----------------------------------------------------------------
 
-thread_local! {
-    static RNG: Cell<u64> = Cell::new(seed());
-}
-
-fn seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let local = 0u8;
-    let addr = std::ptr::addr_of!(local) as u64;
-    (t ^ addr.rotate_left(32)) | 1
-}
-
-/// xorshift64*: fast, and good enough for picking members uniformly.
-fn rand64() -> u64 {
-    RNG.with(|c| {
-        let mut x = c.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        c.set(x);
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    })
-}
-
 fn max_intset(ctx: &Ctx) -> usize {
     let config = ctx
         .server
@@ -452,7 +427,7 @@ fn srandmember(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let key = &args[1];
     if args.len() == 2 {
         let member =
-            read_set(ctx, key)?.and_then(|s| s.random(&mut rand64).map(|m| m.to_compact()));
+            read_set(ctx, key)?.and_then(|s| s.random(&mut random_u64).map(|m| m.to_compact()));
         match member {
             Some(m) => ctx.bulk(&m),
             None => ctx.null(),
@@ -479,7 +454,7 @@ fn srandmember(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let n = count.unsigned_abs() as usize;
             let mut picks = Vec::with_capacity(n.min(1 << 16));
             for _ in 0..n {
-                match set.random(&mut rand64) {
+                match set.random(&mut random_u64) {
                     Some(m) => picks.push(m.to_compact()),
                     None => break,
                 }
@@ -512,7 +487,7 @@ fn distinct_sample(set: &SetValue, count: u64) -> Vec<CompactBytes> {
         set.for_each(|m| all.push(CompactBytes::from_slice(m)));
         let n = count as usize;
         for i in 0..n {
-            let j = i + (rand64() % (all.len() - i) as u64) as usize;
+            let j = i + (random_u64() % (all.len() - i) as u64) as usize;
             all.swap(i, j);
         }
         all.truncate(n);
@@ -521,7 +496,7 @@ fn distinct_sample(set: &SetValue, count: u64) -> Vec<CompactBytes> {
     let mut seen: HashSet<CompactBytes> = HashSet::with_capacity(count as usize);
     let mut picks = Vec::with_capacity(count as usize);
     while (picks.len() as u64) < count {
-        let Some(m) = set.random(&mut rand64) else {
+        let Some(m) = set.random(&mut random_u64) else {
             break;
         };
         let m = m.to_compact();
@@ -536,7 +511,7 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let key = &args[1];
     match args.len() {
         2 => {
-            let popped = write_set(ctx, key)?.and_then(|s| s.pop(&mut rand64));
+            let popped = write_set(ctx, key)?.and_then(|s| s.pop(&mut random_u64));
             match popped {
                 Some(m) => {
                     delete_if_empty(ctx, key);
@@ -562,7 +537,7 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
             let mut popped = Vec::with_capacity(count as usize);
             for _ in 0..count {
-                match set.pop(&mut rand64) {
+                match set.pop(&mut random_u64) {
                     Some(m) => popped.push(m),
                     None => break,
                 }

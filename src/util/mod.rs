@@ -3,5 +3,6 @@
 
 pub mod glob;
 pub mod num;
+pub mod rand;
 pub mod slot;
 pub mod sys;
