@@ -7,33 +7,6 @@ use std::collections::{HashMap, HashSet};
 
 use common::*;
 
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-
-/// Splits a command line on single spaces; `""` stands for an empty argument.
-fn split(line: &str) -> Vec<&str> {
-    line.split(' ')
-        .map(|a| if a == "\"\"" { "" } else { a })
-        .collect()
-}
-
-/// Sends each command line and compares the exact reply.
-fn script(raw: &mut Raw, cases: &[(&str, &str)]) {
-    for (line, expected) in cases {
-        assert_eq!(raw.wire(&split(line)), *expected, "{line}");
-    }
-}
-
-fn raw3(server: &TestServer) -> Raw {
-    let mut raw = server.raw();
-    match raw.call(&["HELLO", "3"]) {
-        Frame::Map(_) => raw,
-        other => panic!("HELLO 3 answered {other:?}"),
-    }
-}
-
 fn bulks(frame: Frame) -> Vec<String> {
     match frame {
         Frame::Array(items) => items

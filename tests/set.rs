@@ -3,10 +3,8 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, WRONGTYPE};
 use shoal::util::slot::key_slot;
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
 /// Two keys with the given prefixes that live on different shards of a
 /// two-shard server (slots 0..8191 on shard 0, the rest on shard 1).

@@ -10,34 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
 const TOO_BIG: &str = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n";
-
-/// Splits a command line on single spaces; `""` stands for an empty argument.
-fn split(line: &str) -> Vec<&str> {
-    line.split(' ')
-        .map(|a| if a == "\"\"" { "" } else { a })
-        .collect()
-}
-
-/// Sends each command line and compares the exact reply.
-fn script(raw: &mut Raw, cases: &[(&str, &str)]) {
-    for (line, expected) in cases {
-        assert_eq!(raw.wire(&split(line)), *expected, "{line}");
-    }
-}
-
-/// A raw connection that has switched to RESP3.
-fn raw3(server: &TestServer) -> Raw {
-    let mut raw = server.raw();
-    match raw.call(&["HELLO", "3"]) {
-        Frame::Map(_) => raw,
-        other => panic!("HELLO 3 answered {other:?}"),
-    }
-}
 
 fn bytes_wire(raw: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
     raw.send(args);

@@ -176,3 +176,33 @@ pub fn int(v: i64) -> Frame {
 pub fn arr(items: Vec<Frame>) -> Frame {
     Frame::Array(items)
 }
+
+/// Exact error replies that many tests compare against.
+pub const WRONGTYPE: &str =
+    "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+pub const SYNTAX: &str = "-ERR syntax error\r\n";
+pub const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+pub const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
+
+/// Splits a command line on single spaces; `""` stands for an empty argument.
+pub fn split(line: &str) -> Vec<&str> {
+    line.split(' ')
+        .map(|a| if a == "\"\"" { "" } else { a })
+        .collect()
+}
+
+/// Sends each command line and compares the exact reply.
+pub fn script(raw: &mut Raw, cases: &[(&str, &str)]) {
+    for (line, expected) in cases {
+        assert_eq!(raw.wire(&split(line)), *expected, "{line}");
+    }
+}
+
+/// A raw connection that has switched to RESP3.
+pub fn raw3(server: &TestServer) -> Raw {
+    let mut raw = server.raw();
+    match raw.call(&["HELLO", "3"]) {
+        Frame::Map(_) => raw,
+        other => panic!("HELLO 3 answered {other:?}"),
+    }
+}
