@@ -496,6 +496,46 @@ pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     Some(if negative { v.wrapping_neg() } else { v })
 }
 
+/// The options after a SCAN-family cursor, parsed as Redis does: pairs in
+/// any order, the last of each kind wins, a COUNT below 1 or an unknown
+/// word is a syntax error. TYPE belongs to SCAN alone. A MATCH of `*` is
+/// dropped, because a glob never matches the empty key while SCAN must.
+pub(crate) struct ScanOptions<'a> {
+    pub count: usize,
+    pub pattern: Option<&'a [u8]>,
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl<'a> ScanOptions<'a> {
+    pub(crate) fn parse(opts: &'a [Bytes], allow_type: bool) -> Result<Self, CmdError> {
+        let mut parsed = ScanOptions {
+            count: 10,
+            pattern: None,
+            type_name: None,
+        };
+        let mut i = 0;
+        while i < opts.len() {
+            let has_value = i + 1 < opts.len();
+            if eq_ic(&opts[i], "count") && has_value {
+                let n = arg_i64(&opts[i + 1])?;
+                if n < 1 {
+                    return Err(CmdError::Syntax);
+                }
+                parsed.count = usize::try_from(n).unwrap_or(usize::MAX);
+            } else if eq_ic(&opts[i], "match") && has_value {
+                let p = &opts[i + 1][..];
+                parsed.pattern = (p != b"*").then_some(p);
+            } else if allow_type && eq_ic(&opts[i], "type") && has_value {
+                parsed.type_name = Some(&opts[i + 1][..]);
+            } else {
+                return Err(CmdError::Syntax);
+            }
+            i += 2;
+        }
+        Ok(parsed)
+    }
+}
+
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
 /// COUNT bounds the keys visited (before filtering), and the table steps
@@ -503,28 +543,11 @@ pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
 /// not turn one call into a walk over every bucket.
 fn scan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let cursor = parse_cursor(&args[1]).ok_or(CmdError::msg("ERR invalid cursor"))?;
-    let mut count: usize = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if eq_ic(&args[i], "count") && has_value {
-            let n = arg_i64(&args[i + 1])?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if eq_ic(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = (p != b"*").then_some(p);
-        } else if eq_ic(&args[i], "type") && has_value {
-            type_name = Some(&args[i + 1][..]);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let ScanOptions {
+        count,
+        pattern,
+        type_name,
+    } = ScanOptions::parse(&args[2..], true)?;
 
     let nshards = ctx.nshards();
     let bits = shard_bits(nshards);

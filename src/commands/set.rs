@@ -799,25 +799,8 @@ fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ctx.array(0);
         return Ok(());
     };
-    let mut count: usize = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if eq_ic(&args[i], "count") && has_value {
-            let n = arg_i64(&args[i + 1])?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if eq_ic(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let super::keys::ScanOptions { count, pattern, .. } =
+        super::keys::ScanOptions::parse(&args[3..], false)?;
     let mut found: Vec<CompactBytes> = Vec::new();
     let mut next = cursor;
     let mut steps = count.saturating_mul(10);
