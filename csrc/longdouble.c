@@ -89,6 +89,24 @@ int shoal_ld_check(const char *s, size_t len) {
     return 0;
 }
 
+/* A blocking command's timeout as Redis 7.0's getTimeoutFromObjectOrReply
+ * computes it: seconds parsed as a long double, times 1000, rounded up and
+ * converted to long long, where x86-64 turns anything out of range into
+ * LLONG_MIN (so "inf" and "1e400" read as negative). Returns 1 and sets
+ * *ms, or 0 if the text is not a float. */
+int shoal_ld_timeout_ms(const char *s, size_t len, long long *ms) {
+    long double v;
+
+    if (!parse_ld(s, len, &v)) return 0;
+    v = ceill(v * 1000.0L);
+    if (!(v < 9223372036854775808.0L && v >= -9223372036854775808.0L)) {
+        *ms = (-9223372036854775807LL - 1);
+        return 1;
+    }
+    *ms = (long long)v;
+    return 1;
+}
+
 /* Redis's string2d / getDoubleFromObject rules. `s` must be NUL-terminated
  * at s[len]; a NUL inside the first `len` bytes makes the parse fall short
  * of `len` and so rejects the input. Returns 1 on success. */

@@ -207,6 +207,20 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
+        name: "client|unblock",
+        arity: -3,
+        flags: flag::ADMIN | CLIENT_SUB,
+        scope: Scope::All,
+        acl: &["connection"],
+        group: "connection",
+        since: "5.0.0",
+        complexity: "O(log N) where N is the number of client connections",
+        summary: "Unblock a client blocked in a blocking command from a different connection",
+        args: "client-id [TIMEOUT | ERROR]",
+        handler: Some(client_unblock),
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
         name: "client|no-evict",
         arity: 3,
         flags: flag::ADMIN | CLIENT_SUB,
@@ -232,10 +246,20 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 fn ping(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    match args.len() {
-        1 => ctx.simple(b"PONG"),
-        2 => ctx.bulk(&args[1]),
-        _ => return Err(CmdError::WrongArity("ping")),
+    if args.len() > 2 {
+        return Err(CmdError::WrongArity("ping"));
+    }
+    // A RESP2 subscriber can only read pushes, so PING answers in that shape.
+    let subscribed = !ctx.resp3 && ctx.client.is_some() && ctx.client()?.subscribed();
+    if subscribed {
+        ctx.array(2);
+        ctx.bulk(b"pong");
+        ctx.bulk(args.get(1).map_or(&b""[..], |a| &a[..]));
+        return Ok(());
+    }
+    match args.get(1) {
+        None => ctx.simple(b"PONG"),
+        Some(a) => ctx.bulk(a),
     }
     Ok(())
 }
@@ -264,6 +288,10 @@ fn quit(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
 /// Redis 7.0.
 fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
     let needs_auth = requirepass(ctx).is_some();
+    if let Some(idx) = ctx.client {
+        let shard = ctx.shard_id;
+        super::pubsub::drop_all(ctx.part(shard), idx);
+    }
     let info = ctx.client()?;
     info.db = 0;
     info.resp = 2;
@@ -510,8 +538,12 @@ fn client_type_arg(arg: &[u8]) -> Result<ClientType, CmdError> {
 }
 
 /// Every connection is a normal one until replication and pub/sub exist.
-fn client_type(_info: &ClientInfo) -> ClientType {
-    ClientType::Normal
+fn client_type(info: &ClientInfo) -> ClientType {
+    if info.subscribed() {
+        ClientType::PubSub
+    } else {
+        ClientType::Normal
+    }
 }
 
 /// ```text
@@ -595,6 +627,9 @@ fn client_info(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// than invented, and tot-mem sums what is known.
 fn write_client_line(out: &mut String, info: &ClientInfo, now_ms: u64, argv_mem: usize) {
     let mut flags = String::new();
+    if info.subscribed() {
+        flags.push('P');
+    }
     if info.close_after_reply {
         flags.push('c');
     }
@@ -612,7 +647,7 @@ fn write_client_line(out: &mut String, info: &ClientInfo, now_ms: u64, argv_mem:
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} \
-         sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem={argv_mem} multi-mem=0 \
+         sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem={argv_mem} multi-mem=0 \
          rbs=0 rbp=0 obl={} oll=0 omem=0 tot-mem={tot_mem} events={events} cmd={} \
          user=default redir=-1 resp={}",
         info.id,
@@ -621,6 +656,9 @@ fn write_client_line(out: &mut String, info: &ClientInfo, now_ms: u64, argv_mem:
         info.fd,
         String::from_utf8_lossy(name),
         info.db,
+        info.subs.as_ref().map_or(0, |s| s.channels.len()),
+        info.subs.as_ref().map_or(0, |s| s.patterns.len()),
+        info.subs.as_ref().map_or(0, |s| s.shard_channels.len()),
         info.qbuf,
         info.obuf,
         info.last_cmd,
@@ -636,6 +674,57 @@ fn write_client_line(out: &mut String, info: &ClientInfo, now_ms: u64, argv_mem:
 /// The old form replies OK or "No such client" and may kill the caller; the
 /// new form replies with a count and skips the caller unless SKIPME no. The
 /// caller itself, when killed, closes after this reply.
+/// Ends another client's blocking command now, with its timeout reply or
+/// an UNBLOCKED error. The command holds every shard, so the waiter is found
+/// and withdrawn wherever it is recorded before anyone can serve it.
+fn client_unblock(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::msg(
+            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+        ));
+    }
+    let as_error = match args.get(3) {
+        None => false,
+        Some(a) if eq_ic(a, "TIMEOUT") => false,
+        Some(a) if eq_ic(a, "ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let id = arg_i64(&args[2])?;
+    let Ok(id) = u64::try_from(id) else {
+        ctx.int(0);
+        return Ok(());
+    };
+    let mut found = None;
+    for shard in 0..ctx.nshards() {
+        let part = ctx.part(shard);
+        if let Some(w) = part.blocked.remove(&mut part.dbs, id) {
+            for key in &w.keys {
+                part.dbs[w.db].signal_ready(key);
+            }
+            found.get_or_insert((shard, w));
+        }
+    }
+    let Some((shard, w)) = found else {
+        ctx.int(0);
+        return Ok(());
+    };
+    let reply = if as_error {
+        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n".to_vec()
+    } else {
+        w.timeout_reply
+    };
+    ctx.part(shard)
+        .blocked
+        .replies
+        .push((w.home, w.conn, w.seq, reply));
+    ctx.int(1);
+    Ok(())
+}
+
 fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let old_form = args.len() == 3;
     let mut addr: Option<&[u8]> = None;

@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 use super::keys::lookup_notouch;
 use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys};
+use crate::config::KeyspaceEvents;
 
 const FIRST_KEY: Keys = Keys::Range {
     first: 1,
@@ -244,9 +245,11 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], basetime: i64, seconds: bool) -
     match u64::try_from(when) {
         Ok(at) if at > now => {
             db.set_expire(key, at);
+            db.notify_event(KeyspaceEvents::GENERIC, "expire", key);
         }
         _ => {
             db.remove(key);
+            db.notify_event(KeyspaceEvents::GENERIC, "del", key);
         }
     }
     ctx.int(1);
@@ -300,6 +303,7 @@ fn persist(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let volatile = ctx.write(key).is_some_and(|e| e.expire_at != 0);
     if volatile {
         ctx.db(key).set_expire(key, 0);
+        ctx.notify(KeyspaceEvents::GENERIC, "persist", key);
     }
     ctx.int(i64::from(volatile));
     Ok(())

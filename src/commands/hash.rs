@@ -22,6 +22,7 @@ use crate::util::rand::random_u64;
 use shoal_protocol::encode;
 
 use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys};
+use crate::config::KeyspaceEvents;
 use crate::server::Server;
 use crate::shard::db::Value;
 use crate::types::hash::{HashValue, Limits};
@@ -114,6 +115,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         &["RO", "access"], &["nondeterministic_output"]),
 ];
 
+const HASH_EVENTS: u32 = KeyspaceEvents::HASH;
+
 /// The hash thresholds of `server`'s configuration, cached per thread.
 /// The cache is keyed by the server's address too, because tests run
 /// several servers in one process.
@@ -153,7 +156,7 @@ fn read_hash<'a>(
     match entry {
         None => Ok((None, out)),
         Some(e) => match &e.value {
-            Value::Hash(h) => Ok((Some(&**h), out)),
+            Value::Hash(h) => Ok((Some(h), out)),
             _ => Err(CmdError::WrongType),
         },
     }
@@ -176,7 +179,7 @@ fn with_hash_for_write<T>(
             let mut h = HashValue::new();
             let result = f(&mut h);
             if !h.is_empty() {
-                let entry = ctx.entry(Value::Hash(Box::new(h)));
+                let entry = ctx.entry(Value::Hash(h));
                 ctx.db(key).insert(key, entry);
             }
             result
@@ -190,7 +193,9 @@ fn set_generic(ctx: &mut Ctx, args: &[Bytes]) -> Result<usize, CmdError> {
     }
     let limits = limits(ctx.server);
     let pairs = args[2..].chunks_exact(2).map(|p| (&p[0][..], &p[1][..]));
-    with_hash_for_write(ctx, &args[1], |h| Ok(h.set_pairs(pairs, limits)))
+    let added = with_hash_for_write(ctx, &args[1], |h| Ok(h.set_pairs(pairs, limits)))?;
+    ctx.notify(HASH_EVENTS, "hset", &args[1]);
+    Ok(added)
 }
 
 /// HSET key field value [field value ...]
@@ -214,6 +219,9 @@ fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let set = with_hash_for_write(ctx, &args[1], |h| {
         Ok(!h.contains(field) && h.set(field, value, limits))
     })?;
+    if set {
+        ctx.notify(HASH_EVENTS, "hset", &args[1]);
+    }
     ctx.int(i64::from(set));
     Ok(())
 }
@@ -262,8 +270,12 @@ fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             (deleted, h.is_empty())
         }
     };
+    if deleted > 0 {
+        ctx.notify(HASH_EVENTS, "hdel", key);
+    }
     if emptied {
         ctx.db(key).remove(key);
+        ctx.notify(KeyspaceEvents::GENERIC, "del", key);
     }
     ctx.int(deleted);
     Ok(())
@@ -346,6 +358,7 @@ fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         h.set(field, itoa::Buffer::new().format(value).as_bytes(), limits);
         Ok(value)
     })?;
+    ctx.notify(HASH_EVENTS, "hincrby", &args[1]);
     ctx.int(value);
     Ok(())
 }
@@ -373,6 +386,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         h.set(field, &value, limits);
         Ok(value)
     })?;
+    ctx.notify(HASH_EVENTS, "hincrbyfloat", &args[1]);
     ctx.bulk(&value);
     Ok(())
 }

@@ -32,7 +32,7 @@ use crate::util::rand::random_u64;
 use crossbeam_channel::Sender;
 
 use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys, Scope};
-use crate::config::EvictionPolicy;
+use crate::config::{EvictionPolicy, KeyspaceEvents};
 use crate::shard::db::{Db, Entry, Value};
 use crate::shard::Partition;
 use crate::util::glob::glob_match;
@@ -403,6 +403,7 @@ fn del(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let mut removed = 0;
     for key in &args[1..] {
         if ctx.db(key).remove_live(key, now).is_some() {
+            ctx.notify(KeyspaceEvents::GENERIC, "del", key);
             removed += 1;
         }
     }
@@ -679,6 +680,8 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> CmdResult {
     }
     let entry = ctx.db(src).remove(src).ok_or(CmdError::NoSuchKey)?;
     ctx.db(dst).insert(dst, entry);
+    ctx.notify(KeyspaceEvents::GENERIC, "rename_from", src);
+    ctx.notify(KeyspaceEvents::GENERIC, "rename_to", dst);
     if nx {
         ctx.int(1);
     } else {
@@ -725,7 +728,9 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     let mut entry = ctx.entry(value);
     entry.expire_at = expire_at;
-    ctx.part(shard).dbs[dst_index].insert(dst, entry);
+    let db = &mut ctx.part(shard).dbs[dst_index];
+    db.insert(dst, entry);
+    db.notify_event(KeyspaceEvents::GENERIC, "copy_to", dst);
     ctx.int(1);
     Ok(())
 }
@@ -754,6 +759,8 @@ fn move_(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     let entry = dbs[src_index].remove(key).ok_or(CmdError::NoSuchKey)?;
     dbs[dst_index].insert(key, entry);
+    dbs[src_index].notify_event(KeyspaceEvents::GENERIC, "move_from", key);
+    dbs[dst_index].notify_event(KeyspaceEvents::GENERIC, "move_to", key);
     ctx.int(1);
     Ok(())
 }
@@ -854,8 +861,12 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let b = arg_db_index(&args[2], Some("ERR invalid second DB index"))?;
     let a = checked_db(ctx, a)?;
     let b = checked_db(ctx, b)?;
-    for shard in 0..ctx.nshards() {
-        ctx.part(shard).dbs.swap(a, b);
+    if a != b {
+        let (lo, hi) = (a.min(b), a.max(b));
+        for shard in 0..ctx.nshards() {
+            let (left, right) = ctx.part(shard).dbs.split_at_mut(hi);
+            Db::swap_data(&mut left[lo], &mut right[0]);
+        }
     }
     ctx.ok();
     Ok(())

@@ -10,22 +10,27 @@
 //! Errors are values ([`CmdError`]) mapped to Redis's exact text in one place;
 //! the dispatcher discards any partial reply a failing handler wrote.
 
+pub mod bloom;
 pub mod connection;
 pub mod docs;
 pub mod expire;
 pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod memory;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
 pub mod table;
+pub mod zset;
 
 use std::borrow::Cow;
 
 use bytes::Bytes;
 use shoal_protocol::encode;
 
+use crate::config::KeyspaceEvents;
 use crate::server::Server;
 use crate::shard::db::{Db, Entry};
 use crate::shard::{ClientInfo, Partition, Store};
@@ -89,6 +94,14 @@ pub enum Keys {
     NumKeys {
         index: i16,
     },
+    /// A destination key at argument 1, then a key count at `index` and the
+    /// keys right after it (ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE). COMMAND
+    /// INFO reports it as Redis does: legacy range 1 1 1, movablekeys, the
+    /// destination's spec from `key_specs` and a keynum spec for the
+    /// sources with `key_flags`. A bad count names no keys at all.
+    DestNumKeys {
+        index: i16,
+    },
 }
 
 /// Which partitions a command needs besides what its keys select.
@@ -100,6 +113,13 @@ pub enum Scope {
     /// Every shard, held at once: keyspace-wide commands (DBSIZE, KEYS,
     /// SCAN, FLUSHALL, CLIENT LIST, INFO, ...).
     All,
+    /// The connection's own shard, whatever its keys say: SSUBSCRIBE's
+    /// "keys" are shard channels, which live with the subscriber.
+    Home,
+    /// Every shard, each on its own partition and without holding the
+    /// others; their integer replies are summed (PUBLISH: each shard counts
+    /// and serves its own subscribers).
+    FanOut,
 }
 
 pub type Handler = fn(&mut Ctx, &[Bytes]) -> CmdResult;
@@ -258,13 +278,16 @@ impl CommandSpec {
     /// no keys (the handler then reports the error).
     pub fn for_each_key_of(&self, args: &[Bytes], mut f: impl FnMut(usize)) {
         match self.keys {
-            Keys::NumKeys { index } => {
+            Keys::NumKeys { index } | Keys::DestNumKeys { index } => {
                 let index = index.max(0) as usize;
                 let Some(n) = args.get(index).and_then(|a| crate::util::num::parse_i64(a)) else {
                     return;
                 };
-                if n <= 0 || n as u64 > (args.len() - index - 1) as u64 {
+                if n <= 0 || n as u64 > args.len().saturating_sub(index + 1) as u64 {
                     return;
+                }
+                if matches!(self.keys, Keys::DestNumKeys { .. }) {
+                    f(1);
                 }
                 for i in index + 1..=index + n as usize {
                     f(i);
@@ -367,6 +390,39 @@ pub struct Ctx<'a> {
     pub shard_id: usize,
     /// The spec being executed (for error texts naming the command).
     pub spec: &'static CommandSpec,
+    /// Whether a blocking command may block here (false inside MULTI/EXEC
+    /// and scripts, where it answers as if its timeout had passed).
+    pub may_block: bool,
+    /// When a blocked command is retried because a key it waits on received
+    /// data, that key: list pops then serve from it, as Redis 7.0 does.
+    pub ready_key: Option<&'a [u8]>,
+    /// Set by [`Ctx::block_on`]: the command found nothing and wants to wait.
+    pub block: Option<BlockRequest>,
+}
+
+/// What a blocking command that found nothing to serve asks the runtime for.
+///
+/// The contract for handlers (BLPOP, BLMOVE, BZPOPMIN, ...): parse the
+/// timeout with [`Ctx::block_deadline`], try to serve; when nothing is
+/// there, write the reply the client gets if the timeout passes (a null)
+/// and, if [`Ctx::may_block`], call [`Ctx::block_on`]. The runtime keeps
+/// that reply for the timeout, parks the client, and re-runs the command
+/// (with [`Ctx::ready_key`] set) whenever one of `keys` is given a value of
+/// `kind`; a re-run that blocks again just keeps waiting.
+#[derive(Debug, Clone)]
+pub struct BlockRequest {
+    /// The keys to wait on, in the command's order.
+    pub keys: Vec<Bytes>,
+    /// Absolute Unix milliseconds; 0 waits forever.
+    pub deadline_ms: u64,
+    pub kind: BlockKind,
+}
+
+/// The type of value a blocked client waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    List,
+    ZSet,
 }
 
 impl<'a> Ctx<'a> {
@@ -391,6 +447,13 @@ impl<'a> Ctx<'a> {
         let (now, db, clock) = (self.now_ms, self.db, self.lru_clock());
         let shard = self.server.shard_of_key(key);
         let Partition { dbs, stats, .. } = self.store.part(shard);
+        // Only with keymiss events on: a second lookup, to raise the event
+        // once the miss is known.
+        if dbs[db].notify & KeyspaceEvents::KEY_MISS != 0 && dbs[db].get(key, now).is_none() {
+            stats.keyspace_misses += 1;
+            dbs[db].notify_event(KeyspaceEvents::KEY_MISS, "keymiss", key);
+            return (None, &mut *self.out);
+        }
         let entry = match dbs[db].get(key, now) {
             Some(e) => {
                 stats.keyspace_hits += 1;
@@ -454,6 +517,37 @@ impl<'a> Ctx<'a> {
 
     pub fn nshards(&self) -> usize {
         self.server.nshards()
+    }
+
+    /// Raises keyspace notification `event` (of `class`, a
+    /// `KeyspaceEvents` bit) on `key` in the selected database; published
+    /// after the command if `notify-keyspace-events` enables it.
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.db(key).notify_event(class, event, key);
+    }
+
+    /// The absolute deadline of a blocking command's timeout argument
+    /// (seconds, fractions allowed, 0 = forever), with Redis 7.0's errors:
+    /// a value whose milliseconds overflow a 64-bit integer converts to a
+    /// negative one there, hence "negative" for `inf` or `1e400`.
+    pub fn block_deadline(&self, arg: &[u8]) -> Result<u64, CmdError> {
+        let ms = crate::util::num::timeout_ms(arg)
+            .ok_or_else(|| CmdError::msg("ERR timeout is not a float or out of range"))?;
+        let ms = u64::try_from(ms).map_err(|_| CmdError::msg("ERR timeout is negative"))?;
+        if ms == 0 {
+            return Ok(0);
+        }
+        Ok(self.now_ms.saturating_add(ms))
+    }
+
+    /// Parks the client on `keys` (see [`BlockRequest`]); the reply written
+    /// so far is what it receives if `deadline_ms` passes first.
+    pub fn block_on(&mut self, keys: Vec<Bytes>, deadline_ms: u64, kind: BlockKind) {
+        self.block = Some(BlockRequest {
+            keys,
+            deadline_ms,
+            kind,
+        });
     }
 
     // Reply helpers: thin wrappers that pick the protocol version.

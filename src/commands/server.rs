@@ -361,6 +361,7 @@ fn key_spec_flags(spec: &CommandSpec) -> &'static [&'static str] {
 fn legacy_range(spec: &CommandSpec) -> (i64, i64, i64) {
     match spec.keys {
         Keys::None | Keys::NumKeys { .. } => (0, 0, 0),
+        Keys::DestNumKeys { .. } => (1, 1, 1),
         Keys::Range { first, last, step } => (first.into(), last.into(), step.into()),
     }
 }
@@ -404,6 +405,34 @@ fn write_range_key_spec(ctx: &mut Ctx, ks: &KeySpecDoc) {
     ctx.int(ks.limit.into());
 }
 
+/// A key spec with an index begin-search at the key count `index` and a
+/// keynum find-keys (the keys follow the count).
+fn write_keynum_key_spec(ctx: &mut Ctx, flags: &[&str], index: i16) {
+    ctx.map(3);
+    ctx.bulk(b"flags");
+    write_flag_set(ctx, flags);
+    ctx.bulk(b"begin_search");
+    ctx.map(2);
+    ctx.bulk(b"type");
+    ctx.bulk(b"index");
+    ctx.bulk(b"spec");
+    ctx.map(1);
+    ctx.bulk(b"index");
+    ctx.int(index.into());
+    ctx.bulk(b"find_keys");
+    ctx.map(2);
+    ctx.bulk(b"type");
+    ctx.bulk(b"keynum");
+    ctx.bulk(b"spec");
+    ctx.map(3);
+    ctx.bulk(b"keynumidx");
+    ctx.int(0);
+    ctx.bulk(b"firstkey");
+    ctx.int(1);
+    ctx.bulk(b"keystep");
+    ctx.int(1);
+}
+
 /// One command's COMMAND INFO entry (Redis 7.0's ten fields).
 fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
     ctx.array(10);
@@ -414,7 +443,7 @@ fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
         .filter(|(f, _)| spec.has(*f))
         .map(|(_, n)| *n)
         .collect();
-    if matches!(spec.keys, Keys::NumKeys { .. }) {
+    if matches!(spec.keys, Keys::NumKeys { .. } | Keys::DestNumKeys { .. }) {
         flags.push("movablekeys");
     }
     write_flag_set(ctx, &flags);
@@ -435,6 +464,13 @@ fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
         ctx.bulk(t.as_bytes());
     }
     match spec.keys {
+        Keys::DestNumKeys { index } => {
+            ctx.set_len(spec.key_specs.len() + 1);
+            for ks in spec.key_specs {
+                write_range_key_spec(ctx, ks);
+            }
+            write_keynum_key_spec(ctx, key_spec_flags(spec), index);
+        }
         _ if !spec.key_specs.is_empty() => {
             ctx.set_len(spec.key_specs.len());
             for ks in spec.key_specs {
@@ -460,29 +496,7 @@ fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
         }
         Keys::NumKeys { index } => {
             ctx.set_len(1);
-            ctx.map(3);
-            ctx.bulk(b"flags");
-            write_flag_set(ctx, key_spec_flags(spec));
-            ctx.bulk(b"begin_search");
-            ctx.map(2);
-            ctx.bulk(b"type");
-            ctx.bulk(b"index");
-            ctx.bulk(b"spec");
-            ctx.map(1);
-            ctx.bulk(b"index");
-            ctx.int(index.into());
-            ctx.bulk(b"find_keys");
-            ctx.map(2);
-            ctx.bulk(b"type");
-            ctx.bulk(b"keynum");
-            ctx.bulk(b"spec");
-            ctx.map(3);
-            ctx.bulk(b"keynumidx");
-            ctx.int(0);
-            ctx.bulk(b"firstkey");
-            ctx.int(1);
-            ctx.bulk(b"keystep");
-            ctx.int(1);
+            write_keynum_key_spec(ctx, key_spec_flags(spec), index);
         }
     }
     if spec.subcommands.is_empty() {
@@ -667,6 +681,21 @@ fn variable_key_flags(spec: &CommandSpec, cmd: &[Bytes]) -> &'static [&'static s
 fn command_getkeysandflags(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let cmd = &args[2..];
     let (spec, positions) = keys_of(ctx.server, cmd)?;
+    if let (Keys::DestNumKeys { .. }, Some(dest)) = (spec.keys, spec.key_specs.first()) {
+        // The destination first with its own spec's flags, then the sources.
+        ctx.array(positions.len());
+        for (n, p) in positions.into_iter().enumerate() {
+            ctx.array(2);
+            ctx.bulk(&cmd[p]);
+            let flags = if n == 0 {
+                dest.flags
+            } else {
+                key_spec_flags(spec)
+            };
+            write_flag_set(ctx, flags);
+        }
+        return Ok(());
+    }
     if spec.key_specs.is_empty() {
         ctx.array(positions.len());
         for p in positions {
@@ -886,6 +915,9 @@ struct Totals {
     expired_keys: u64,
     max_qbuf: usize,
     max_obuf: usize,
+    blocked_clients: usize,
+    /// Blocked clients with a timeout.
+    blocked_with_timeout: usize,
     /// Per database index: (keys, keys with an expire).
     keyspace: Vec<(usize, usize)>,
 }
@@ -893,8 +925,19 @@ struct Totals {
 fn totals(ctx: &mut Ctx) -> Totals {
     let mut t = Totals::default();
     let n = ctx.nshards();
+    let server = ctx.server;
     for s in 0..n {
         let part = ctx.part(s);
+        for w in part.blocked.waiters.values() {
+            // A waiter on keys of several shards is recorded on each; count
+            // it where its first key lives.
+            let counted_here =
+                !w.multi || w.keys.first().map(|k| server.shard_of_key(k)) == Some(s);
+            if counted_here {
+                t.blocked_clients += 1;
+                t.blocked_with_timeout += usize::from(w.deadline_ms != 0);
+            }
+        }
         let st = &part.stats;
         t.stats.commands += st.commands;
         t.stats.connections_received += st.connections_received;
@@ -1099,9 +1142,9 @@ fn clients_section(out: &mut InfoText, snap: &Snapshot) {
     out.field("maxclients", snap.maxclients);
     out.field("client_recent_max_input_buffer", t.max_qbuf);
     out.field("client_recent_max_output_buffer", t.max_obuf);
-    out.field("blocked_clients", 0);
+    out.field("blocked_clients", t.blocked_clients);
     out.field("tracking_clients", 0);
-    out.field("clients_in_timeout_table", 0);
+    out.field("clients_in_timeout_table", t.blocked_with_timeout);
 }
 
 fn memory_section(out: &mut InfoText, snap: &Snapshot) {

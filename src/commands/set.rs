@@ -14,6 +14,7 @@ use bytes::Bytes;
 use shoal_protocol::encode;
 
 use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys};
+use crate::config::KeyspaceEvents;
 use crate::shard::db::Value;
 use crate::types::compact::CompactBytes;
 use crate::types::set::SetValue;
@@ -278,6 +279,8 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 // ---- helpers -----------------------------------------------------------------
 
+const SET_EVENTS: u32 = KeyspaceEvents::SET;
+
 fn max_intset(ctx: &Ctx) -> usize {
     let config = ctx
         .server
@@ -322,15 +325,29 @@ fn store(ctx: &mut Ctx, key: &[u8], set: SetValue) {
     if set.is_empty() {
         ctx.db(key).remove(key);
     } else {
-        let entry = ctx.entry(Value::Set(Box::new(set)));
+        let entry = ctx.entry(Value::Set(set));
         ctx.db(key).insert(key, entry);
     }
 }
 
+/// Deletes `key` if its set is now empty (raising the `del` event).
 fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) {
     let empty = matches!(write_set(ctx, key), Ok(Some(s)) if s.is_empty());
     if empty {
         ctx.db(key).remove(key);
+        ctx.notify(KeyspaceEvents::GENERIC, "del", key);
+    }
+}
+
+/// Stores a S*STORE result: an empty one deletes the destination.
+fn store_result(ctx: &mut Ctx, key: &[u8], set: SetValue, event: &'static str) {
+    if set.is_empty() {
+        if ctx.db(key).remove(key).is_some() {
+            ctx.notify(KeyspaceEvents::GENERIC, "del", key);
+        }
+    } else {
+        store(ctx, key, set);
+        ctx.notify(SET_EVENTS, event, key);
     }
 }
 
@@ -361,6 +378,9 @@ fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             n
         }
     };
+    if added > 0 {
+        ctx.notify(SET_EVENTS, "sadd", key);
+    }
     ctx.int(added as i64);
     Ok(())
 }
@@ -372,6 +392,7 @@ fn srem(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         None => 0,
     };
     if removed > 0 {
+        ctx.notify(SET_EVENTS, "srem", key);
         delete_if_empty(ctx, key);
     }
     ctx.int(removed as i64);
@@ -514,6 +535,7 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let popped = write_set(ctx, key)?.and_then(|s| s.pop(&mut random_u64));
             match popped {
                 Some(m) => {
+                    ctx.notify(SET_EVENTS, "spop", key);
                     delete_if_empty(ctx, key);
                     ctx.bulk(&m);
                 }
@@ -529,9 +551,15 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 ctx.set_len(0);
                 return Ok(());
             };
+            if count == 0 {
+                ctx.set_len(0);
+                return Ok(());
+            }
             if count as u64 >= set.len() as u64 {
                 let all = std::mem::take(set);
                 ctx.db(key).remove(key);
+                ctx.notify(SET_EVENTS, "spop", key);
+                ctx.notify(KeyspaceEvents::GENERIC, "del", key);
                 reply_set(ctx, &all);
                 return Ok(());
             }
@@ -542,6 +570,7 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                     None => break,
                 }
             }
+            ctx.notify(SET_EVENTS, "spop", key);
             reply_members(ctx, &popped);
             Ok(())
         }
@@ -575,16 +604,19 @@ fn smove(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ctx.int(0);
         return Ok(());
     }
+    ctx.notify(SET_EVENTS, "srem", src);
     delete_if_empty(ctx, src);
     let max = max_intset(ctx);
-    if dst_exists {
-        if let Some(d) = write_set(ctx, dst)? {
-            d.insert(member, max);
-        }
+    let added = if dst_exists {
+        write_set(ctx, dst)?.is_some_and(|d| d.insert(member, max))
     } else {
         let mut set = SetValue::new();
         set.insert(member, max);
         store(ctx, dst, set);
+        true
+    };
+    if added {
+        ctx.notify(SET_EVENTS, "sadd", dst);
     }
     ctx.int(1);
     Ok(())
@@ -675,7 +707,7 @@ fn sinterstore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let members = intersect(ctx, &args[2..], true, 0)?;
     let set = build(&members, max_intset(ctx));
     let n = set.len();
-    store(ctx, &args[1], set);
+    store_result(ctx, &args[1], set, "sinterstore");
     ctx.int(n as i64);
     Ok(())
 }
@@ -731,7 +763,7 @@ fn sunion(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 fn sunionstore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let set = union(ctx, &args[2..], true)?;
     let n = set.len();
-    store(ctx, &args[1], set);
+    store_result(ctx, &args[1], set, "sunionstore");
     ctx.int(n as i64);
     Ok(())
 }
@@ -785,7 +817,7 @@ fn sdiff(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 fn sdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let set = difference(ctx, &args[2..], true)?;
     let n = set.len();
-    store(ctx, &args[1], set);
+    store_result(ctx, &args[1], set, "sdiffstore");
     ctx.int(n as i64);
     Ok(())
 }

@@ -21,6 +21,7 @@ use bytes::Bytes;
 use shoal_protocol::encode;
 
 use super::{arg_i64, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys};
+use crate::config::KeyspaceEvents;
 use crate::shard::db::{Entry, Value};
 use crate::types::compact::CompactBytes;
 use crate::util::num::{incr_by_float, parse_i64, FloatError};
@@ -383,6 +384,9 @@ const GETRANGE_COMPLEXITY: &str = "O(N) where N is the length of the returned st
 /// (a lock every shard thread reads) need not be consulted for it.
 const MIN_PROTO_MAX_BULK_LEN: u64 = 1024 * 1024;
 
+const STRING_EVENTS: u32 = KeyspaceEvents::STRING;
+const GENERIC_EVENTS: u32 = KeyspaceEvents::GENERIC;
+
 fn too_big() -> CmdError {
     CmdError::msg("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 }
@@ -680,6 +684,10 @@ fn set_generic(
     let mut entry = ctx.entry(Value::from_bytes(value));
     entry.expire_at = if opts.keep_ttl { old_expire } else { expire };
     overwrite(ctx, key, entry);
+    ctx.notify(STRING_EVENTS, "set", key);
+    if expire != 0 {
+        ctx.notify(GENERIC_EVENTS, "expire", key);
+    }
     if opts.get {
         return Ok(());
     }
@@ -726,7 +734,9 @@ fn getset(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         return Err(CmdError::WrongType);
     }
     let entry = ctx.entry(Value::from_bytes(&args[2]));
-    match overwrite(ctx, key, entry) {
+    let old = overwrite(ctx, key, entry);
+    ctx.notify(STRING_EVENTS, "set", key);
+    match old {
         Some(old) => reply_string(ctx.out, &old.value),
         None => {
             ctx.null();
@@ -745,7 +755,9 @@ fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         Some(e) if !e.value.is_string() => return Err(CmdError::WrongType),
         Some(_) => {}
     }
-    match ctx.db(key).remove(key) {
+    let old = ctx.db(key).remove(key);
+    ctx.notify(GENERIC_EVENTS, "del", key);
+    match old {
         Some(old) => reply_string(ctx.out, &old.value),
         None => {
             ctx.null();
@@ -766,7 +778,7 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         .expire
         .map(|(unit, arg)| (unit, expire_at(ctx, unit, arg)));
     let resp3 = ctx.resp3;
-    match ctx.read_with_out(key) {
+    let had_ttl = match ctx.read_with_out(key) {
         (None, out) => {
             encode::null(out, resp3);
             return Ok(());
@@ -779,20 +791,24 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 return Err(invalid);
             }
             reply_string(out, &e.value)?;
+            e.expire_at != 0
         }
-    }
+    };
     let now = ctx.now_ms;
     let db = ctx.db(key);
     match expire {
         Some((ExpireUnit::UnixSeconds | ExpireUnit::UnixMillis, Ok(at))) if at <= now => {
             db.remove(key);
+            db.notify_event(GENERIC_EVENTS, "del", key);
         }
         Some((_, Ok(at))) => {
             db.set_expire(key, at);
+            db.notify_event(GENERIC_EVENTS, "expire", key);
         }
         Some((_, Err(_))) => {}
-        None if opts.persist => {
+        None if opts.persist && had_ttl => {
             db.set_expire(key, 0);
+            db.notify_event(GENERIC_EVENTS, "persist", key);
         }
         None => {}
     }
@@ -821,6 +837,7 @@ fn mset(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     for pair in args[1..].chunks_exact(2) {
         let entry = ctx.entry(Value::from_bytes(&pair[1]));
         overwrite(ctx, &pair[0], entry);
+        ctx.notify(STRING_EVENTS, "set", &pair[0]);
     }
     ctx.ok();
     Ok(())
@@ -841,6 +858,7 @@ fn msetnx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     for pair in args[1..].chunks_exact(2) {
         let entry = ctx.entry(Value::from_bytes(&pair[1]));
         overwrite(ctx, &pair[0], entry);
+        ctx.notify(STRING_EVENTS, "set", &pair[0]);
     }
     ctx.int(1);
     Ok(())
@@ -868,6 +886,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             len
         }
     };
+    ctx.notify(STRING_EVENTS, "append", key);
     ctx.int(len as i64);
     Ok(())
 }
@@ -904,6 +923,7 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
             value
         }
     };
+    ctx.notify(STRING_EVENTS, "incrby", key);
     ctx.int(value);
     Ok(())
 }
@@ -952,6 +972,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             result
         }
     };
+    ctx.notify(STRING_EVENTS, "incrbyfloat", key);
     ctx.bulk(&result);
     Ok(())
 }
@@ -1035,6 +1056,7 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             len
         }
     };
+    ctx.notify(STRING_EVENTS, "setrange", key);
     ctx.int(len as i64);
     Ok(())
 }

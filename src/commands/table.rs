@@ -20,6 +20,10 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     super::memory::COMMANDS,
     super::set::COMMANDS,
     super::hash::COMMANDS,
+    super::list::COMMANDS,
+    super::pubsub::COMMANDS,
+    super::bloom::COMMANDS,
+    super::zset::COMMANDS,
 ];
 
 pub struct CommandTable {

@@ -174,6 +174,27 @@ const POLICY_NAMES: &[&str] = &[
     "allkeys-mru",
 ];
 
+/// One class of `client-output-buffer-limit`: a client whose pending
+/// output passes `hard` bytes, or stays above `soft` for `soft_seconds`, is
+/// disconnected (0 disables a limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
+impl OutputLimit {
+    pub const NONE: OutputLimit = OutputLimit {
+        hard: 0,
+        soft: 0,
+        soft_seconds: 0,
+    };
+}
+
+/// The class names of `client-output-buffer-limit`, in Config's order.
+const OUTPUT_LIMIT_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
 /// The `notify-keyspace-events` classes, with Redis 7.0's bit values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct KeyspaceEvents(pub u32);
@@ -263,6 +284,9 @@ impl KeyspaceEvents {
                 (Self::EVICTED, 'e'),
                 (Self::STREAM, 't'),
                 (Self::MODULE, 'd'),
+                // Inside this branch in Redis 7.0 too: with `A` the `n`
+                // flag still works but is not shown.
+                (Self::NEW, 'n'),
             ] {
                 if f & bit != 0 {
                     s.push(c);
@@ -270,7 +294,6 @@ impl KeyspaceEvents {
             }
         }
         for (bit, c) in [
-            (Self::NEW, 'n'),
             (Self::KEYSPACE, 'K'),
             (Self::KEYEVENT, 'E'),
             (Self::KEY_MISS, 'm'),
@@ -353,6 +376,9 @@ pub struct Config {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub notify_keyspace_events: KeyspaceEvents,
+    /// `client-output-buffer-limit` for the normal, replica and pubsub
+    /// classes, in that order.
+    pub client_output_buffer_limit: [OutputLimit; 3],
 }
 
 impl Default for Config {
@@ -487,6 +513,19 @@ impl Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             notify_keyspace_events: KeyspaceEvents(0),
+            client_output_buffer_limit: [
+                OutputLimit::NONE,
+                OutputLimit {
+                    hard: 256 << 20,
+                    soft: 64 << 20,
+                    soft_seconds: 60,
+                },
+                OutputLimit {
+                    hard: 32 << 20,
+                    soft: 8 << 20,
+                    soft_seconds: 60,
+                },
+            ],
         }
     }
 
@@ -930,6 +969,7 @@ static PARAMS: &[Param] = &[
     int_param! { "zset-max-listpack-entries" | "zset-max-ziplist-entries", MUTABLE, 0, LONG_MAX, INTEGER, zset_max_listpack_entries: usize },
     int_param! { "zset-max-listpack-value" | "zset-max-ziplist-value", MUTABLE, 0, LONG_MAX, MEMORY, zset_max_listpack_value: usize },
     special_param! { "notify-keyspace-events", MUTABLE, ONE_ARG, |c| c.notify_keyspace_events.to_config_string().into_bytes(), set_notify },
+    special_param! { "client-output-buffer-limit", MUTABLE, MULTI_ARG, get_output_limits, set_output_limits },
 ];
 
 /// Redis 7.0 still accepts these in a config file and ignores them.
@@ -950,7 +990,7 @@ const REDIS_ONLY_DIRECTIVES: &[&str] = &[
     "aof-rewrite-incremental-fsync", "aof-timestamp-enabled", "aof-use-rdb-preamble",
     "aof_rewrite_cpulist", "appenddirname", "appendfilename", "appendfsync",
     "auto-aof-rewrite-min-size", "auto-aof-rewrite-percentage", "bgsave_cpulist",
-    "bind-source-addr", "bio_cpulist", "busy-reply-threshold", "client-output-buffer-limit",
+    "bind-source-addr", "bio_cpulist", "busy-reply-threshold",
     "cluster-allow-pubsubshard-when-down", "cluster-allow-reads-when-down",
     "cluster-allow-replica-migration", "cluster-announce-bus-port", "cluster-announce-hostname",
     "cluster-announce-ip", "cluster-announce-port", "cluster-announce-tls-port",
@@ -1118,6 +1158,54 @@ fn set_logfile(cfg: &mut Config, args: &[&[u8]]) -> Result<(), String> {
 
 fn set_pidfile(cfg: &mut Config, args: &[&[u8]]) -> Result<(), String> {
     cfg.pidfile = utf8(single(args)?)?;
+    Ok(())
+}
+
+fn get_output_limits(cfg: &Config) -> Vec<u8> {
+    let parts: Vec<String> = OUTPUT_LIMIT_CLASSES
+        .iter()
+        .zip(&cfg.client_output_buffer_limit)
+        .map(|(name, l)| format!("{name} {} {} {}", l.hard, l.soft, l.soft_seconds))
+        .collect();
+    parts.join(" ").into_bytes()
+}
+
+/// `class hard soft seconds` groups; all are checked before any applies.
+fn set_output_limits(cfg: &mut Config, args: &[&[u8]]) -> Result<(), String> {
+    // CONFIG SET with an empty string changes nothing, as in Redis.
+    let args = match args {
+        [[]] => &[][..],
+        _ => args,
+    };
+    if args.is_empty() {
+        return Ok(());
+    }
+    if !args.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut limits = cfg.client_output_buffer_limit;
+    for group in args.chunks_exact(4) {
+        let class = match &group[0].to_ascii_lowercase()[..] {
+            b"normal" => 0,
+            b"slave" | b"replica" => 1,
+            b"pubsub" => 2,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        let hard = memtoull(group[1]).ok_or_else(bad)?;
+        let soft = memtoull(group[2]).ok_or_else(bad)?;
+        let soft_seconds = c_strtoll_whole(group[3])
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(bad)?;
+        limits[class] = OutputLimit {
+            hard,
+            soft,
+            soft_seconds,
+        };
+    }
+    cfg.client_output_buffer_limit = limits;
     Ok(())
 }
 

@@ -49,6 +49,15 @@ pub enum Msg {
     },
     /// The coordinator is done with this shard's partition.
     Release { txid: u64 },
+    /// A key that the multi-shard waiter of `conn` waits on received data:
+    /// its home shard should retry the command.
+    Wake { conn: ConnRef, key: Bytes },
+    /// Withdraw the waiter of client `client_id` (it timed out, left or was
+    /// unblocked elsewhere).
+    Cancel { client_id: u64 },
+    /// Messages to publish to this shard's subscribers (keyspace
+    /// notifications raised on another shard): (channel, message).
+    Publish { items: Vec<(Bytes, Bytes)> },
     /// Configuration changed: refresh the cached copy.
     ConfigChanged,
 }

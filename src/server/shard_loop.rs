@@ -47,12 +47,18 @@ use mio::{Events, Interest, Poll, Token};
 use shoal_protocol::{encode, Limits, RequestParser};
 use slab::Slab;
 
-use crate::commands::{self, CommandSpec, Ctx, Scope};
+mod blocking;
+mod pubsub;
+
+use crate::commands::{self, BlockRequest, CommandSpec, Ctx, Scope};
+use crate::config::OutputLimit;
 use crate::log;
-use crate::server::conn::{Conn, Tx};
+use crate::server::conn::ConnBlock;
+use crate::server::conn::{Conn, Tx, TxKind};
 use crate::server::msg::{ConnRef, Msg};
 use crate::server::{now_ms, signalled, Server};
-use crate::shard::{ClientInfo, Partition, Store};
+use crate::shard::pubsub::SubKind;
+use crate::shard::{ClientInfo, Partition, Store, Waiter};
 
 pub const WAKER: Token = Token(usize::MAX - 1);
 const LISTENER: Token = Token(usize::MAX - 2);
@@ -69,6 +75,11 @@ struct Cached {
     query_buffer_limit: usize,
     idle_timeout_secs: u64,
     active_expire_effort: u32,
+    /// `notify-keyspace-events` bits.
+    notify: u32,
+    /// `client-output-buffer-limit` for normal clients and subscribers.
+    normal_limit: OutputLimit,
+    pubsub_limit: OutputLimit,
 }
 
 impl Cached {
@@ -90,6 +101,13 @@ impl Cached {
             query_buffer_limit: c.client_query_buffer_limit as usize,
             idle_timeout_secs: c.timeout,
             active_expire_effort: c.active_expire_effort.clamp(1, 10),
+            normal_limit: c.client_output_buffer_limit[0],
+            pubsub_limit: c.client_output_buffer_limit[2],
+            notify: if c.notify_keyspace_events.is_disabled() {
+                0
+            } else {
+                c.notify_keyspace_events.bits()
+            },
         }
     }
 }
@@ -118,6 +136,14 @@ pub struct ShardLoop {
     now_ms: u64,
     cached: Cached,
     next_cron: Instant,
+    /// The earliest deadline (Unix ms) of a blocked client this shard times
+    /// out; 0 when none.
+    next_block_deadline: u64,
+    /// Connections of this shard blocked on keys of several shards, whose
+    /// timeouts this shard enforces.
+    multi_blocked: Vec<usize>,
+    /// The notification classes last copied into this shard's databases.
+    applied_notify: u32,
 }
 
 impl ShardLoop {
@@ -150,6 +176,9 @@ impl ShardLoop {
             now_ms: now_ms(),
             cached,
             next_cron: Instant::now(),
+            next_block_deadline: 0,
+            multi_blocked: Vec::new(),
+            applied_notify: 0,
             server,
         })
     }
@@ -193,7 +222,12 @@ impl ShardLoop {
             let timeout = if busy {
                 Duration::ZERO
             } else {
-                self.next_cron.saturating_duration_since(Instant::now())
+                let cron = self.next_cron.saturating_duration_since(Instant::now());
+                match self.next_block_deadline {
+                    0 => cron,
+                    _ if self.hold.is_some() => cron,
+                    d => cron.min(Duration::from_millis(d.saturating_sub(now_ms()))),
+                }
             };
             let polled = self.poll.poll(&mut events, Some(timeout));
             handle.sleeping.store(false, Ordering::SeqCst);
@@ -220,6 +254,12 @@ impl ShardLoop {
                 }
             }
             self.drain_inbox();
+            if self.next_block_deadline != 0
+                && self.now_ms >= self.next_block_deadline
+                && self.hold.is_none()
+            {
+                self.expire_blocked();
+            }
             self.run_runnable();
             if Instant::now() >= self.next_cron {
                 self.cron();
@@ -319,6 +359,8 @@ impl ShardLoop {
             obuf: 0,
             kill: false,
             close_after_reply: false,
+            token: self.conns.vacant_key(),
+            subs: None,
         };
         let part = self.part();
         part.stats.connections_received += 1;
@@ -368,7 +410,7 @@ impl ShardLoop {
         let Some(c) = self.conns.get_mut(token) else {
             return;
         };
-        if held || !c.can_run() {
+        if held || !c.may_read() {
             // Leave the bytes in the socket until we can act on them; the
             // connection is resumed when the shard is released or its
             // transaction completes.
@@ -437,7 +479,7 @@ impl ShardLoop {
             if n < want {
                 return; // a short read means the socket is drained
             }
-            if !c.can_run() || self.hold.is_some() {
+            if !c.may_read() || self.hold.is_some() {
                 c.read_pending = true;
                 if self.hold.is_some() {
                     self.mark_runnable(token);
@@ -522,6 +564,11 @@ impl ShardLoop {
             encode::error(c.reply_buf(), b"NOAUTH Authentication required.");
             return;
         }
+        if c.subscribed && !c.resp3 && !commands::pubsub::allowed_while_subscribed(spec) {
+            let e = commands::pubsub::subscribed_mode_error(spec);
+            encode::error(c.reply_buf(), e.as_bytes());
+            return;
+        }
 
         let mut need: u64 = 0;
         if spec.scope == Scope::All {
@@ -530,13 +577,20 @@ impl ShardLoop {
             } else {
                 (1u64 << nshards) - 1
             };
-        } else if nshards > 1 {
+        } else if nshards > 1 && !matches!(spec.scope, Scope::Home | Scope::FanOut) {
             spec.for_each_key_of(args, |i| {
                 need |= 1u64 << server.shard_of_key(&args[i]);
             });
         }
         let own = 1u64 << self_id;
-        if need == 0 || need == own {
+        let blocking = spec.has(commands::flag::BLOCKING);
+        if spec.scope == Scope::FanOut && nshards > 1 {
+            self.run_fan_out(token, spec, args, client_idx);
+        } else if (need == 0 || need == own) && blocking {
+            self.run_blocking_here(token, spec, args, client_idx);
+        } else if (need == 0 || need == own) && self.cached.notify != 0 {
+            self.run_here_notifying(token, spec, args, client_idx);
+        } else if need == 0 || need == own {
             let (db, resp3) = (c.db, c.resp3);
             let out = c.reply_buf();
             execute(
@@ -549,14 +603,25 @@ impl ShardLoop {
                 resp3,
                 Some(client_idx),
                 now,
+                ExecOpts::default(),
                 out,
             );
-            if matches!(spec.keys, commands::Keys::None) {
+            if matches!(spec.keys, commands::Keys::None) || spec.scope == Scope::Home {
                 self.sync_client(token);
             }
+            self.after_commands();
         } else if need.count_ones() == 1 {
             let target = need.trailing_zeros() as usize;
             let seq = c.open_slot();
+            if blocking {
+                // Later commands wait for this one's reply, as they would
+                // if it blocks over there.
+                c.blocked = Some(ConnBlock {
+                    seq,
+                    at: target,
+                    multi: None,
+                });
+            }
             let msg = Msg::Exec {
                 from: self_id,
                 conn: ConnRef { token, id: c.id },
@@ -573,6 +638,7 @@ impl ShardLoop {
             let txid = self.next_txid;
             self.next_txid += 1;
             c.tx = Some(Tx {
+                kind: TxKind::Run,
                 txid,
                 seq,
                 spec,
@@ -587,6 +653,91 @@ impl ShardLoop {
         }
     }
 
+    /// Runs a local command while keyspace notifications are on: its reply
+    /// waits until its events are published, so that a client subscribed
+    /// to its own keys' events (RESP3) gets them first, as from Redis.
+    fn run_here_notifying(
+        &mut self,
+        token: usize,
+        spec: &'static CommandSpec,
+        args: &[Bytes],
+        client: usize,
+    ) {
+        let server = self.shared();
+        let now = self.now_ms;
+        let Some(c) = self.conns.get(token) else {
+            return;
+        };
+        let (db, resp3) = (c.db, c.resp3);
+        let mut out = Vec::new();
+        execute(
+            server,
+            self.id,
+            1u64 << self.id,
+            spec,
+            args,
+            db,
+            resp3,
+            Some(client),
+            now,
+            ExecOpts::default(),
+            &mut out,
+        );
+        if matches!(spec.keys, commands::Keys::None) || spec.scope == Scope::Home {
+            self.sync_client(token);
+        }
+        self.after_commands();
+        if let Some(c) = self.conns.get_mut(token) {
+            c.reply_buf().extend_from_slice(&out);
+        }
+    }
+
+    /// Runs a Scope::FanOut command here and on every other shard; the
+    /// connection's reply is the sum of their integer replies.
+    fn run_fan_out(
+        &mut self,
+        token: usize,
+        spec: &'static CommandSpec,
+        args: &[Bytes],
+        client: usize,
+    ) {
+        let server = self.shared();
+        let nshards = server.nshards();
+        let now = self.now_ms;
+        let Some(c) = self.conns.get_mut(token) else {
+            return;
+        };
+        let (db, resp3, conn) = (c.db, c.resp3, ConnRef { token, id: c.id });
+        let seq = c.open_fan_out_slot(nshards);
+        let mut out = Vec::new();
+        execute(
+            server,
+            self.id,
+            1u64 << self.id,
+            spec,
+            args,
+            db,
+            resp3,
+            Some(client),
+            now,
+            ExecOpts::default(),
+            &mut out,
+        );
+        c.fill_slot(seq, out);
+        for shard in (0..nshards).filter(|&s| s != self.id) {
+            self.outbox[shard].push(Msg::Exec {
+                from: self.id,
+                conn,
+                seq,
+                db,
+                resp3,
+                spec,
+                args: args.to_vec(),
+            });
+        }
+        self.after_commands();
+    }
+
     /// Copies the client state a command may have changed (SELECT, HELLO,
     /// AUTH, QUIT) into the connection's hot-path mirror.
     fn sync_client(&mut self, token: usize) {
@@ -596,17 +747,23 @@ impl ShardLoop {
         let Some(client) = self.conns.get(token).map(|c| c.client) else {
             return;
         };
-        let Some((db, resp, authenticated, close)) = self
-            .part()
-            .clients
-            .get(client)
-            .map(|i| (i.db, i.resp, i.authenticated, i.close_after_reply || i.kill))
+        let Some((db, resp, authenticated, close, subscribed)) =
+            self.part().clients.get(client).map(|i| {
+                (
+                    i.db,
+                    i.resp,
+                    i.authenticated,
+                    i.close_after_reply || i.kill,
+                    i.subscribed(),
+                )
+            })
         else {
             return;
         };
         if let Some(c) = self.conns.get_mut(token) {
             c.db = db;
             c.resp3 = resp == 3;
+            c.subscribed = subscribed;
             if c.authenticated != authenticated {
                 c.authenticated = authenticated;
                 c.parser.set_auth_required(!authenticated);
@@ -693,19 +850,42 @@ impl ShardLoop {
         // The issuing client's metadata is reachable only if this shard is
         // among those held for the transaction.
         let own_held = tx.need & (1u64 << self_id) != 0;
-        let client = own_held.then_some(c.client);
-        let mut out = Vec::new();
-        execute(
-            server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client, now, &mut out,
-        );
-        c.fill_slot(tx.seq, out);
+        let mut done = None;
+        match &tx.kind {
+            TxKind::Run => {
+                let client = own_held.then_some(c.client);
+                let opts = ExecOpts {
+                    may_block: tx.spec.has(commands::flag::BLOCKING),
+                    ready_key: None,
+                };
+                let mut out = Vec::new();
+                let block = execute(
+                    server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client, now,
+                    opts, &mut out,
+                );
+                match block {
+                    None => done = Some(out),
+                    Some(req) => self.park_multi(token, &tx, req, out),
+                }
+            }
+            TxKind::Retry { key } => self.retry_blocked(token, &tx, key),
+            TxKind::Cancel => self.cancel_blocked(token, &tx),
+        }
+        if self.cached.notify != 0 {
+            self.publish_events(tx.need);
+        }
         let mut rest = tx.need;
         while rest != 0 {
             let shard = rest.trailing_zeros() as usize;
             rest &= rest - 1;
             self.release_shard(shard, tx.txid);
         }
-        if own_held {
+        // After the release has delivered this shard's messages, so that
+        // the command's own keyspace events precede its reply.
+        if let (Some(out), Some(c)) = (done, self.conns.get_mut(token)) {
+            c.fill_slot(tx.seq, out);
+        }
+        if own_held && tx.kind == TxKind::Run {
             self.sync_client(token);
         }
         self.mark_dirty(token);
@@ -725,6 +905,9 @@ impl ShardLoop {
             return;
         }
         self.hold = None;
+        // What the transaction did may serve clients blocked here; they go
+        // before any deferred command, as they would right after a local one.
+        self.after_commands();
         while self.hold.is_none() {
             let Some(msg) = self.deferred.pop_front() else {
                 break;
@@ -769,7 +952,11 @@ impl ShardLoop {
                 }
                 let mut out = Vec::with_capacity(64);
                 let own = 1u64 << self.id;
-                execute(
+                let opts = ExecOpts {
+                    may_block: spec.has(commands::flag::BLOCKING),
+                    ready_key: None,
+                };
+                let block = execute(
                     &self.server,
                     self.id,
                     own,
@@ -779,26 +966,65 @@ impl ShardLoop {
                     resp3,
                     None,
                     self.now_ms,
+                    opts,
                     &mut out,
                 );
-                self.outbox[from].push(Msg::Reply {
-                    conn,
-                    seq,
-                    data: out,
-                });
-            }
-            Msg::Reply { conn, seq, data } => {
-                if let Some(c) = self.conns.get_mut(conn.token) {
-                    if c.id == conn.id {
-                        c.fill_slot(seq, data);
-                        self.mark_dirty(conn.token);
+                match block {
+                    None => {
+                        // The command's keyspace events travel ahead of
+                        // its reply, as Redis sends them.
+                        self.after_commands();
+                        self.outbox[from].push(Msg::Reply {
+                            conn,
+                            seq,
+                            data: out,
+                        })
                     }
+                    Some(req) => {
+                        let waiter = Waiter {
+                            home: from,
+                            conn,
+                            seq,
+                            spec,
+                            args,
+                            db,
+                            resp3,
+                            keys: req.keys,
+                            kind: req.kind,
+                            deadline_ms: req.deadline_ms,
+                            timeout_reply: out,
+                            multi: false,
+                            woken: false,
+                        };
+                        self.park_here(waiter);
+                    }
+                }
+                self.after_commands();
+            }
+            Msg::Reply { conn, seq, data } => self.deliver(conn, seq, data),
+            Msg::Wake { conn, key } => self.on_wake(conn, key),
+            Msg::Cancel { client_id } => {
+                if self.hold.is_some() {
+                    self.deferred.push_back(Msg::Cancel { client_id });
+                } else {
+                    self.withdraw_here(client_id);
                 }
             }
             Msg::Acquire { txid, from, conn } => self.on_acquire(txid, from, conn),
             Msg::Granted { txid, shard, conn } => self.on_granted(txid, shard, conn),
             Msg::Release { txid } => self.on_release(txid),
             Msg::ConfigChanged => self.refresh_config(),
+            Msg::Publish { items } => {
+                if self.hold.is_some() {
+                    self.deferred.push_back(Msg::Publish { items });
+                } else {
+                    let part = self.part();
+                    for (channel, message) in &items {
+                        part.pubsub.publish(SubKind::Channel, channel, message);
+                    }
+                    self.after_commands();
+                }
+            }
         }
     }
 
@@ -814,6 +1040,7 @@ impl ShardLoop {
     // ---- output -----------------------------------------------------------
 
     fn flush_dirty(&mut self) {
+        let now = self.now_ms;
         let dirty = std::mem::take(&mut self.dirty);
         let mut written = 0u64;
         for &token in &dirty {
@@ -838,6 +1065,16 @@ impl ShardLoop {
                 }
             }
             written += off as u64;
+            let limit = if c.subscribed {
+                self.cached.pubsub_limit
+            } else {
+                self.cached.normal_limit
+            };
+            if off < c.out.len() && pubsub::over_output_limit(c, c.out.len() - off, limit, now) {
+                c.dead = true;
+            } else if off == c.out.len() {
+                c.over_soft_limit_since = None;
+            }
             if off == c.out.len() {
                 c.out.clear();
                 if c.out.capacity() > 1024 * 1024 {
@@ -867,7 +1104,9 @@ impl ShardLoop {
                     c.dead = true;
                 }
             }
-            if c.dead || (c.closing && c.out.is_empty() && c.pending.is_empty() && c.tx.is_none()) {
+            // A blocked client that is killed goes at once, its wait abandoned.
+            let drained = c.pending.is_empty() || c.blocked.is_some();
+            if c.dead || (c.closing && c.out.is_empty() && drained && c.tx.is_none()) {
                 self.to_close.push(token);
             }
         }
@@ -899,9 +1138,14 @@ impl ShardLoop {
                 continue;
             }
             let mut c = self.conns.remove(token);
+            if let Some(b) = c.blocked.take() {
+                self.abandon_wait(c.id, token, b);
+            }
             let _ = self.poll.registry().deregister(&mut c.sock);
             let client = c.client;
-            self.part().clients.try_remove(client);
+            let part = self.part();
+            commands::pubsub::drop_all(part, client);
+            part.clients.try_remove(client);
             self.server
                 .connected_clients
                 .fetch_sub(1, Ordering::Relaxed);
@@ -928,7 +1172,7 @@ impl ShardLoop {
             let Some(c) = self.conns.get_mut(token) else {
                 continue;
             };
-            if c.read_pending && c.can_run() && self.hold.is_none() {
+            if c.read_pending && c.may_read() && self.hold.is_none() {
                 self.read(token);
             }
         }
@@ -945,6 +1189,13 @@ impl ShardLoop {
                 c.parser.set_limits(limits);
             }
         }
+        if self.cached.notify != self.applied_notify && self.hold.is_none() {
+            self.applied_notify = self.cached.notify;
+            let notify = self.cached.notify;
+            for db in self.part().dbs.iter_mut() {
+                db.notify = notify;
+            }
+        }
     }
 
     fn cron(&mut self) {
@@ -956,6 +1207,7 @@ impl ShardLoop {
         }
         self.active_expire(period);
         self.sweep_clients();
+        self.after_commands();
     }
 
     /// Deletes keys whose TTL passed, within a CPU budget of about a quarter
@@ -985,13 +1237,19 @@ impl ShardLoop {
         if !self.part().kill_pending && timeout_ms == 0 {
             return;
         }
-        let conns: Vec<(usize, usize)> = self.conns.iter().map(|(t, c)| (t, c.client)).collect();
+        // Blocked clients are not idle, as in Redis.
+        let conns: Vec<(usize, usize, bool)> = self
+            .conns
+            .iter()
+            .map(|(t, c)| (t, c.client, c.blocked.is_some()))
+            .collect();
         let part = self.part();
         part.kill_pending = false;
         let mut victims = Vec::new();
-        for (token, client) in conns {
+        for (token, client, blocked) in conns {
             if let Some(info) = part.clients.get(client) {
-                let idle = timeout_ms > 0 && now.saturating_sub(info.last_ms) > timeout_ms;
+                let idle =
+                    timeout_ms > 0 && !blocked && now.saturating_sub(info.last_ms) > timeout_ms;
                 if info.kill || idle {
                     victims.push(token);
                 }
@@ -1006,9 +1264,21 @@ impl ShardLoop {
     }
 }
 
+/// How a blocking command may behave in one execution.
+#[derive(Clone, Copy, Default)]
+pub struct ExecOpts<'k> {
+    /// It may ask to block (it is not inside MULTI and not a retry whose
+    /// answer must be final).
+    pub may_block: bool,
+    /// A retry after this key received data.
+    pub ready_key: Option<&'k [u8]>,
+}
+
 /// Runs one command's handler with access to the partitions in `held`,
 /// appending its reply (or its error) to `out`. A handler that panics is a
 /// bug; the panic is contained to this command so the shard keeps serving.
+/// Returns the command's request to block, if it made one (the reply in
+/// `out` is then the one for its timeout).
 #[allow(clippy::too_many_arguments)]
 pub fn execute(
     server: &Server,
@@ -1020,13 +1290,15 @@ pub fn execute(
     resp3: bool,
     client: Option<usize>,
     now_ms: u64,
+    opts: ExecOpts,
     out: &mut Vec<u8>,
-) {
+) -> Option<BlockRequest> {
     let start = out.len();
     let Some(handler) = spec.handler else {
         encode::error(out, b"ERR command has no handler");
-        return;
+        return None;
     };
+    let mut block = None;
     let result = {
         let mut ctx = Ctx {
             out: &mut *out,
@@ -1038,8 +1310,15 @@ pub fn execute(
             server,
             shard_id,
             spec,
+            may_block: opts.may_block,
+            ready_key: opts.ready_key,
+            block: None,
         };
-        std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, args)))
+        let r = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, args)));
+        if matches!(r, Ok(Ok(()))) && opts.may_block {
+            block = ctx.block.take();
+        }
+        r
     };
     match result {
         Ok(Ok(())) => {}
@@ -1056,4 +1335,5 @@ pub fn execute(
             encode::error(out, b"ERR internal error");
         }
     }
+    block
 }

@@ -7,10 +7,19 @@
 //! keys that can expire, not to the size of the keyspace, and keys never read
 //! again are still reclaimed within a few cycles.
 
+use std::collections::{HashMap, VecDeque};
+
+use bytes::Bytes;
+
+use crate::commands::BlockKind;
+use crate::config::KeyspaceEvents;
+use crate::types::bloom::BloomFilter;
 use crate::types::compact::CompactBytes;
 use crate::types::dict::Dict;
 use crate::types::hash::HashValue;
+use crate::types::list::ListValue;
 use crate::types::set::SetValue;
+use crate::types::zset::ZSetValue;
 
 /// A value of any type. New families add variants here.
 #[derive(Debug, Clone)]
@@ -21,8 +30,21 @@ pub enum Value {
     /// kept on the entry ([`Entry::raw`]): a flag here would make every
     /// value 32 bytes instead of 24, and every key pay for it.
     Str(CompactBytes),
-    Hash(Box<HashValue>),
-    Set(Box<SetValue>),
+    /// Held directly, not boxed: a box would cost every hash one more
+    /// allocation (see types/hash.rs).
+    Hash(HashValue),
+    /// Held directly, not boxed: a small intset then lives inside the
+    /// value itself (see types/set.rs).
+    Set(SetValue),
+    /// Held directly, not boxed: a small list is then one allocation
+    /// (see types/list.rs).
+    List(ListValue),
+    /// A bloom filter (RedisBloom's `MBbloom--`, see types/bloom.rs); boxed
+    /// because filters are rare and large.
+    Bloom(Box<BloomFilter>),
+    /// Held directly, not boxed: a small sorted set is then one allocation
+    /// (see types/zset.rs).
+    ZSet(ZSetValue),
 }
 
 /// Strings up to this length are `embstr` in Redis when created whole.
@@ -45,6 +67,9 @@ impl Value {
             Value::Int(_) | Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::List(_) => "list",
+            Value::Bloom(_) => "MBbloom--",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -57,7 +82,18 @@ impl Value {
         match self {
             Value::Int(v) => Some(scratch.format(*v).as_bytes()),
             Value::Str(data) => Some(data.as_slice()),
-            Value::Hash(_) | Value::Set(_) => None,
+            Value::Hash(_) | Value::Set(_) | Value::List(_) | Value::Bloom(_) => None,
+            Value::ZSet(_) => None,
+        }
+    }
+
+    /// The kind of blocked client a key given this value can serve.
+    pub fn block_kind(&self) -> Option<BlockKind> {
+        match self {
+            Value::Int(_) | Value::Str(_) | Value::Hash(_) | Value::Set(_) => None,
+            Value::List(_) => Some(BlockKind::List),
+            Value::ZSet(_) => Some(BlockKind::ZSet),
+            Value::Bloom(_) => None,
         }
     }
 
@@ -66,8 +102,11 @@ impl Value {
         match self {
             Value::Int(_) => 0,
             Value::Str(data) => data.heap_size(),
-            Value::Hash(h) => std::mem::size_of::<HashValue>() + h.heap_size(),
-            Value::Set(s) => std::mem::size_of::<SetValue>() + s.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::List(l) => l.heap_size(),
+            Value::Bloom(b) => b.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }
@@ -114,6 +153,10 @@ impl Entry {
             Value::Str(_) => "embstr",
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            // Redis reports every module value's encoding as "raw".
+            Value::Bloom(_) => "raw",
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }
@@ -125,7 +168,29 @@ pub struct Db {
     expire_cursor: u64,
     /// Keys removed because their TTL passed (lazily or actively).
     pub expired: u64,
+    /// Keys that blocked clients wait on, each with its waiters' client ids
+    /// in arrival order. It belongs to the database index, not to the data:
+    /// FLUSHDB and SWAPDB leave it in place.
+    pub blocked: HashMap<Bytes, VecDeque<u64>>,
+    /// Keys of `blocked` that were given a value a waiter may take, to be
+    /// served after the current command.
+    pub ready: Vec<Bytes>,
+    /// The `notify-keyspace-events` classes in force (set by the owning
+    /// thread), and the events raised since they were last published.
+    pub notify: u32,
+    pub events: Vec<KeyEvent>,
 }
+
+/// A keyspace notification waiting to be published. `seq` orders the
+/// events one command raises across databases and partitions.
+#[derive(Debug, Clone)]
+pub struct KeyEvent {
+    pub seq: u64,
+    pub event: &'static str,
+    pub key: Bytes,
+}
+
+static EVENT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Db {
     pub fn new() -> Db {
@@ -156,8 +221,22 @@ impl Db {
         if due {
             self.remove(key);
             self.expired += 1;
+            self.notify_event(KeyspaceEvents::EXPIRED, "expired", key);
         }
         due
+    }
+
+    /// Raises keyspace notification `event` of `class` on `key`, if those
+    /// notifications are enabled.
+    pub fn notify_event(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        let on = KeyspaceEvents::KEYSPACE | KeyspaceEvents::KEYEVENT;
+        if self.notify & class != 0 && self.notify & on != 0 {
+            self.events.push(KeyEvent {
+                seq: EVENT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                event,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
     }
 
     /// The live entry for `key` (expired ones are deleted on the way).
@@ -180,8 +259,14 @@ impl Db {
 
     /// Inserts or replaces the entry for `key`, keeping the volatile index in step.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        if !self.blocked.is_empty() && entry.value.block_kind().is_some() {
+            self.signal_ready(key);
+        }
         let volatile = entry.expire_at != 0;
         let old = self.keys.insert(key, entry);
+        if old.is_none() && self.notify != 0 {
+            self.notify_event(KeyspaceEvents::NEW, "new", key);
+        }
         let was_volatile = old.as_ref().is_some_and(|e| e.expire_at != 0);
         if volatile && !was_volatile {
             self.volatile.insert(key, ());
@@ -198,6 +283,36 @@ impl Db {
             Some(e) => e.set_value(value),
             None => {
                 self.keys.insert(key, Entry::new(value));
+            }
+        }
+    }
+
+    /// Notes that `key` may now serve a client blocked on it.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        if let Some((k, _)) = self.blocked.get_key_value(key) {
+            if !self.ready.iter().any(|r| r == key) {
+                self.ready.push(k.clone());
+            }
+        }
+    }
+
+    /// Exchanges the data of two databases (SWAPDB): keys, TTLs and expiry
+    /// progress move, blocked clients stay with their index and are offered
+    /// whatever their keys now hold.
+    pub fn swap_data(a: &mut Db, b: &mut Db) {
+        std::mem::swap(&mut a.keys, &mut b.keys);
+        std::mem::swap(&mut a.volatile, &mut b.volatile);
+        std::mem::swap(&mut a.expire_cursor, &mut b.expire_cursor);
+        for db in [a, b] {
+            let waiting: Vec<Bytes> = db.blocked.keys().cloned().collect();
+            for k in waiting {
+                if db
+                    .keys
+                    .get(&k)
+                    .is_some_and(|e| e.value.block_kind().is_some())
+                {
+                    db.signal_ready(&k);
+                }
             }
         }
     }
@@ -240,19 +355,16 @@ impl Db {
         self.expire_cursor = 0;
     }
 
-    /// Moves everything out, leaving this db empty (FLUSHDB ASYNC, SWAPDB).
-    pub fn take(&mut self) -> Db {
-        std::mem::take(self)
-    }
-
     /// Moves the keys out (FLUSHDB/FLUSHALL, possibly to be freed on another
-    /// thread), leaving this db empty. Unlike [`Db::take`] the statistics stay
-    /// here: a flush does not reset the count of expired keys INFO reports.
+    /// thread), leaving this db empty. Statistics and blocked clients stay:
+    /// a flush does not reset the count of expired keys INFO reports.
     pub fn take_keys(&mut self) -> Db {
-        let mut old = self.take();
-        self.expired = old.expired;
-        old.expired = 0;
-        old
+        self.expire_cursor = 0;
+        Db {
+            keys: std::mem::take(&mut self.keys),
+            volatile: std::mem::take(&mut self.volatile),
+            ..Db::default()
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
@@ -296,6 +408,7 @@ impl Db {
         self.expire_cursor = cursor;
         for k in &due {
             self.remove(k);
+            self.notify_event(KeyspaceEvents::EXPIRED, "expired", k);
         }
         self.expired += due.len() as u64;
         (examined, due.len())

@@ -11,10 +11,17 @@
 //! partitions it holds.
 
 pub mod db;
+pub mod pubsub;
 
+use std::collections::HashMap;
+
+use bytes::Bytes;
 use slab::Slab;
 
+use crate::commands::{BlockKind, CommandSpec};
+use crate::server::msg::ConnRef;
 use crate::shard::db::Db;
+use crate::shard::pubsub::{ClientSubs, PubSub};
 
 /// Metadata of one client connection, kept in the partition so that
 /// keyspace-wide commands (CLIENT LIST, CLIENT KILL, INFO clients) that hold
@@ -45,6 +52,18 @@ pub struct ClientInfo {
     pub kill: bool,
     /// Close after the reply to the current command is written (QUIT).
     pub close_after_reply: bool,
+    /// The connection's token in its shard loop, where deliveries go.
+    pub token: usize,
+    /// Pub/sub subscriptions; `None` for the usual client with none.
+    pub subs: Option<Box<ClientSubs>>,
+}
+
+impl ClientInfo {
+    /// Whether the client is in RESP2's subscribed mode (or, in RESP3,
+    /// simply has subscriptions).
+    pub fn subscribed(&self) -> bool {
+        self.subs.as_ref().is_some_and(|s| !s.is_empty())
+    }
 }
 
 /// Per-shard counters reported (summed) by INFO.
@@ -61,6 +80,87 @@ pub struct ShardStats {
     pub cross_shard_hops: u64,
 }
 
+/// A client parked by a blocking command (BLPOP, BLMOVE, ...), as recorded
+/// in the partition owning its keys. The keys' queues in [`Db::blocked`]
+/// hold its client id in arrival order.
+///
+/// When all its keys live on one shard, that shard is the waiter's sole
+/// authority: it serves it, times it out and replies. When they span shards,
+/// every one of them keeps a copy (`multi`), and the client's home shard
+/// decides: a shard whose key receives data only wakes the home shard,
+/// which retries the command as a transaction over all of them.
+#[derive(Clone)]
+pub struct Waiter {
+    pub home: usize,
+    pub conn: ConnRef,
+    /// The reply slot the connection keeps open for this command.
+    pub seq: u64,
+    pub spec: &'static CommandSpec,
+    pub args: Vec<Bytes>,
+    pub db: usize,
+    pub resp3: bool,
+    pub keys: Vec<Bytes>,
+    pub kind: BlockKind,
+    /// Absolute Unix milliseconds; 0 never.
+    pub deadline_ms: u64,
+    /// What the client gets if the deadline passes.
+    pub timeout_reply: Vec<u8>,
+    pub multi: bool,
+    /// For `multi` waiters: a wake-up went to the home shard and its retry
+    /// has not run yet; the key's queue waits behind it (first come, first
+    /// served).
+    pub woken: bool,
+}
+
+/// The blocked clients recorded in one partition.
+#[derive(Default)]
+pub struct BlockedClients {
+    /// By client id.
+    pub waiters: HashMap<u64, Waiter>,
+    /// Replies to unblocked clients produced while a coordinator held this
+    /// partition (CLIENT UNBLOCK): (home shard, connection, slot, reply).
+    /// The owning thread routes them once it is free.
+    pub replies: Vec<(usize, ConnRef, u64, Vec<u8>)>,
+}
+
+impl BlockedClients {
+    /// Whether the owning thread has blocked-client work to look at.
+    pub fn active(&self) -> bool {
+        !self.waiters.is_empty() || !self.replies.is_empty()
+    }
+
+    /// Adds a waiter and queues it on each of its keys that `owns`.
+    pub fn add(&mut self, dbs: &mut [Db], waiter: Waiter, owns: impl Fn(&[u8]) -> bool) {
+        let id = waiter.conn.id;
+        let db = &mut dbs[waiter.db];
+        for key in &waiter.keys {
+            if owns(key) {
+                let queue = db.blocked.entry(key.clone()).or_default();
+                // BLPOP k k waits once on k.
+                if queue.back() != Some(&id) {
+                    queue.push_back(id);
+                }
+            }
+        }
+        self.waiters.insert(id, waiter);
+    }
+
+    /// Removes client `id`'s waiter and its places in the key queues.
+    pub fn remove(&mut self, dbs: &mut [Db], id: u64) -> Option<Waiter> {
+        let waiter = self.waiters.remove(&id)?;
+        let db = &mut dbs[waiter.db];
+        for key in &waiter.keys {
+            if let Some(queue) = db.blocked.get_mut(key.as_ref()) {
+                queue.retain(|&w| w != id);
+                if queue.is_empty() {
+                    db.blocked.remove(key.as_ref());
+                }
+            }
+        }
+        Some(waiter)
+    }
+}
+
 pub struct Partition {
     pub shard_id: usize,
     pub dbs: Vec<Db>,
@@ -68,6 +168,8 @@ pub struct Partition {
     pub stats: ShardStats,
     /// Set when some client of this partition was marked for killing.
     pub kill_pending: bool,
+    pub blocked: BlockedClients,
+    pub pubsub: PubSub,
 }
 
 impl Partition {
@@ -78,6 +180,8 @@ impl Partition {
             clients: Slab::new(),
             stats: ShardStats::default(),
             kill_pending: false,
+            blocked: BlockedClients::default(),
+            pubsub: PubSub::default(),
         }
     }
 

@@ -20,9 +20,16 @@
 //! [`Dict`] (Redis's `hashtable` encoding), which gives O(1) access and a
 //! resize-proof HSCAN cursor. As in Redis a hash never converts back.
 //!
-//! The buffer is a `Box<[u8]>` rather than a `Vec<u8>` so that the whole
-//! value stays 24 bytes; a batch of changes turns it into a `Vec` once,
-//! edits it, and boxes it again (one reallocation per command).
+//! Where the bytes of a small hash go decides whether it beats Redis, so
+//! the layout is tight. A `HashValue` is 16 bytes and sits directly in the
+//! keyspace entry (a `Box` around it would be one more 24-byte allocation
+//! per hash). The packed form is a bare `Box<[u8]>` whose first bytes are
+//! the pair count (a varint, so HLEN stays O(1)) and whose allocation is
+//! always exactly its length: a batch of changes turns it into a `Vec`
+//! once, edits it, and boxes it again, copying into an exact allocation if
+//! the edits left spare capacity. The allocator then rounds the request up
+//! to its size class only once: ten short pairs (61 bytes) cost one
+//! 72-byte chunk.
 
 use crate::types::compact::CompactBytes;
 use crate::types::dict::Dict;
@@ -50,20 +57,15 @@ pub struct HashValue {
 
 #[derive(Debug, Clone)]
 enum Repr {
-    Packed(Packed),
+    /// `varint pairs, (field, value)*`, or empty for no pairs.
+    Packed(Box<[u8]>),
     Table(Box<Table>),
 }
 
 impl Default for Repr {
     fn default() -> Self {
-        Repr::Packed(Packed::default())
+        Repr::Packed(Box::default())
     }
-}
-
-#[derive(Debug, Clone, Default)]
-struct Packed {
-    buf: Box<[u8]>,
-    pairs: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -73,43 +75,90 @@ struct Table {
     value_heap: usize,
 }
 
-/// Appends `s` length-prefixed (LEB128 length).
-fn put_str(buf: &mut Vec<u8>, s: &[u8]) {
-    let mut n = s.len();
+/// Appends `n` as a LEB128 varint.
+fn put_varint(buf: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         buf.push((n as u8) | 0x80);
         n >>= 7;
     }
     buf.push(n as u8);
+}
+
+/// Bytes `put_varint` writes for `n`.
+fn varint_len(mut n: usize) -> usize {
+    let mut len = 1;
+    while n >= 0x80 {
+        len += 1;
+        n >>= 7;
+    }
+    len
+}
+
+/// The varint starting at `pos` and the position after it. The buffer is
+/// only ever written by `put_varint`, so it is always well formed.
+fn get_varint(buf: &[u8], mut pos: usize) -> (usize, usize) {
+    let mut n = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = buf[pos];
+        pos += 1;
+        n |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return (n, pos);
+        }
+        shift += 7;
+    }
+}
+
+/// Appends `s` length-prefixed.
+fn put_str(buf: &mut Vec<u8>, s: &[u8]) {
+    put_varint(buf, s.len());
     buf.extend_from_slice(s);
 }
 
 /// Bytes `put_str` writes for `s`.
 fn str_cost(s: &[u8]) -> usize {
-    let mut n = s.len();
-    let mut prefix = 1;
-    while n >= 0x80 {
-        prefix += 1;
-        n >>= 7;
-    }
-    prefix + s.len()
+    varint_len(s.len()) + s.len()
 }
 
-/// The string starting at `pos` and the position after it. The buffer is
-/// only ever written by `put_str`, so it is always well formed.
-fn get_str(buf: &[u8], mut pos: usize) -> (&[u8], usize) {
-    let mut len = 0usize;
-    let mut shift = 0;
-    loop {
-        let b = buf[pos];
-        pos += 1;
-        len |= usize::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
+/// The string starting at `pos` and the position after it.
+fn get_str(buf: &[u8], pos: usize) -> (&[u8], usize) {
+    let (len, pos) = get_varint(buf, pos);
     (&buf[pos..pos + len], pos + len)
+}
+
+/// A packed buffer's pair count and where its first pair starts.
+fn packed_header(buf: &[u8]) -> (usize, usize) {
+    if buf.is_empty() {
+        (0, 0)
+    } else {
+        get_varint(buf, 0)
+    }
+}
+
+/// Rewrites the pair count of `buf`, whose current header ends at `start`.
+fn set_packed_count(buf: &mut Vec<u8>, start: usize, count: usize) {
+    if count == 0 {
+        buf.clear();
+        return;
+    }
+    let mut header = Vec::with_capacity(varint_len(count));
+    put_varint(&mut header, count);
+    if header.len() == start {
+        buf[..start].copy_from_slice(&header);
+    } else {
+        buf.splice(..start, header);
+    }
+}
+
+/// Boxes `buf` in an allocation of exactly its length, so that no spare
+/// capacity outlives the command that edited it.
+fn exact_box(buf: Vec<u8>) -> Box<[u8]> {
+    if buf.len() == buf.capacity() {
+        buf.into_boxed_slice()
+    } else {
+        Box::from(&buf[..])
+    }
 }
 
 /// Iterates the pairs of a packed buffer in order.
@@ -133,13 +182,20 @@ impl<'a> Iterator for PackedIter<'a> {
 }
 
 fn packed_iter(buf: &[u8]) -> PackedIter<'_> {
-    PackedIter { buf, pos: 0 }
+    PackedIter {
+        buf,
+        pos: packed_header(buf).1,
+    }
 }
 
 /// Where a field's pair is in a packed buffer: start of the field, start
 /// of the value, end of the value.
 fn packed_find(buf: &[u8], field: &[u8]) -> Option<(usize, usize, usize)> {
-    let mut pos = 0;
+    packed_find_from(buf, packed_header(buf).1, field)
+}
+
+/// [`packed_find`] with the header already read: pairs start at `pos`.
+fn packed_find_from(buf: &[u8], mut pos: usize, field: &[u8]) -> Option<(usize, usize, usize)> {
     while pos < buf.len() {
         let (f, vpos) = get_str(buf, pos);
         let (_, end) = get_str(buf, vpos);
@@ -176,7 +232,7 @@ impl HashValue {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Packed(p) => p.pairs as usize,
+            Repr::Packed(p) => packed_header(p).0,
             Repr::Table(t) => t.dict.len(),
         }
     }
@@ -200,30 +256,28 @@ impl HashValue {
     /// Heap bytes owned beyond the value itself.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Packed(p) => p.buf.len(),
+            Repr::Packed(p) => p.len(),
             Repr::Table(t) => std::mem::size_of::<Table>() + t.dict.table_bytes() + t.value_heap,
         }
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
-            Repr::Packed(p) => {
-                packed_find(&p.buf, field).map(|(_, v, end)| get_str(&p.buf[..end], v).0)
-            }
+            Repr::Packed(p) => packed_find(p, field).map(|(_, v, _)| get_str(p, v).0),
             Repr::Table(t) => t.dict.get(field).map(CompactBytes::as_slice),
         }
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
         match &self.repr {
-            Repr::Packed(p) => packed_find(&p.buf, field).is_some(),
+            Repr::Packed(p) => packed_find(p, field).is_some(),
             Repr::Table(t) => t.dict.contains_key(field),
         }
     }
 
     pub fn iter(&self) -> Iter<'_> {
         match &self.repr {
-            Repr::Packed(p) => Iter::Packed(packed_iter(&p.buf)),
+            Repr::Packed(p) => Iter::Packed(packed_iter(p)),
             Repr::Table(t) => Iter::Table(t.dict.iter()),
         }
     }
@@ -239,16 +293,28 @@ impl HashValue {
                 .clone()
                 .any(|(f, v)| f.len() > limits.max_value || v.len() > limits.max_value);
             if !too_long {
-                let mut buf = std::mem::take(&mut p.buf).into_vec();
+                let (count, start) = packed_header(p);
+                let mut buf = std::mem::take(p).into_vec();
+                if buf.is_empty() {
+                    // A new hash: every pair is (almost always) new, so one
+                    // exact allocation holds them all.
+                    let (n, bytes) = pairs.clone().fold((0, 0), |(n, bytes), (f, v)| {
+                        (n + 1, bytes + str_cost(f) + str_cost(v))
+                    });
+                    buf.reserve_exact(varint_len(n) + bytes);
+                }
                 let mut added = 0;
                 for (field, value) in pairs.clone() {
-                    if packed_set(&mut buf, field, value) {
+                    if packed_set(&mut buf, start, field, value) {
                         added += 1;
                     }
                 }
-                p.buf = buf.into_boxed_slice();
-                p.pairs += added as u32;
-                if p.pairs as usize > limits.max_entries {
+                let count = count + added;
+                if added > 0 {
+                    set_packed_count(&mut buf, start, count);
+                }
+                *p = exact_box(buf);
+                if count > limits.max_entries {
                     self.convert();
                 }
                 return added;
@@ -279,13 +345,21 @@ impl HashValue {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
             Repr::Packed(p) => {
-                let Some((start, _, end)) = packed_find(&p.buf, field) else {
+                let Some((from, _, to)) = packed_find(p, field) else {
                     return false;
                 };
-                let mut buf = std::mem::take(&mut p.buf).into_vec();
-                buf.drain(start..end);
-                p.buf = buf.into_boxed_slice();
-                p.pairs -= 1;
+                let (count, start) = packed_header(p);
+                let count = count - 1;
+                // Built afresh at its exact size rather than drained in place,
+                // which would leave the old capacity allocated.
+                let mut buf = Vec::new();
+                if count > 0 {
+                    buf.reserve_exact(varint_len(count) + p.len() - start - (to - from));
+                    put_varint(&mut buf, count);
+                    buf.extend_from_slice(&p[start..from]);
+                    buf.extend_from_slice(&p[to..]);
+                }
+                *p = buf.into_boxed_slice();
                 true
             }
             Repr::Table(t) => match t.dict.remove(field) {
@@ -302,7 +376,7 @@ impl HashValue {
     /// O(index); used to draw random pairs from a packed hash).
     fn packed_pairs(&self) -> Option<Vec<(&[u8], &[u8])>> {
         match &self.repr {
-            Repr::Packed(p) => Some(packed_iter(&p.buf).collect()),
+            Repr::Packed(p) => Some(packed_iter(p).collect()),
             Repr::Table(_) => None,
         }
     }
@@ -311,11 +385,12 @@ impl HashValue {
     pub fn random_pair(&self, rand: &mut impl FnMut() -> u64) -> Option<(&[u8], &[u8])> {
         match &self.repr {
             Repr::Packed(p) => {
-                if p.pairs == 0 {
+                let count = packed_header(p).0;
+                if count == 0 {
                     return None;
                 }
-                let n = (rand() % u64::from(p.pairs)) as usize;
-                packed_iter(&p.buf).nth(n)
+                let n = (rand() % count as u64) as usize;
+                packed_iter(p).nth(n)
             }
             Repr::Table(t) => t.dict.random_entry(rand).map(|(k, v)| (k, v.as_slice())),
         }
@@ -396,7 +471,7 @@ impl HashValue {
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
         match &self.repr {
             Repr::Packed(p) => {
-                for (k, v) in packed_iter(&p.buf) {
+                for (k, v) in packed_iter(p) {
                     f(k, v);
                 }
                 0
@@ -425,7 +500,7 @@ impl HashValue {
             return;
         };
         let mut table = Table::default();
-        for (k, v) in packed_iter(&p.buf) {
+        for (k, v) in packed_iter(p) {
             let v = CompactBytes::from_slice(v);
             table.value_heap += v.heap_size();
             table.dict.insert(k, v);
@@ -434,12 +509,17 @@ impl HashValue {
     }
 }
 
-/// Sets `field` in a packed buffer; true if it was new.
-fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> bool {
-    match packed_find(buf, field) {
+/// Sets `field` in a packed buffer whose pairs start at `start`, leaving
+/// the count to the caller; true if it was new.
+fn packed_set(buf: &mut Vec<u8>, start: usize, field: &[u8], value: &[u8]) -> bool {
+    match packed_find_from(buf, start, field) {
         Some((_, vpos, end)) => {
             let (old, _) = get_str(&buf[..end], vpos);
             if old == value {
+                return false;
+            }
+            if old.len() == value.len() {
+                buf[end - value.len()..end].copy_from_slice(value);
                 return false;
             }
             let mut encoded = Vec::with_capacity(str_cost(value));
@@ -467,9 +547,11 @@ mod tests {
         }
     }
 
+    /// The keyspace `Value` holds a `HashValue` directly and must stay 24
+    /// bytes, which leaves 16 beside its tag.
     #[test]
-    fn value_stays_24_bytes() {
-        assert_eq!(std::mem::size_of::<HashValue>(), 24);
+    fn value_stays_16_bytes() {
+        assert_eq!(std::mem::size_of::<HashValue>(), 16);
     }
 
     #[test]
@@ -485,6 +567,57 @@ mod tests {
         assert_eq!(h.len(), 1);
         assert_eq!(h.get(b"b"), Some(&b"2"[..]));
         assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn packed_buffer_is_exactly_its_content() {
+        let mut h = HashValue::new();
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = (0..10)
+            .map(|i| (format!("f{i}").into_bytes(), format!("v{i}").into_bytes()))
+            .collect();
+        let added = h.set_pairs(
+            pairs.iter().map(|(f, v)| (&f[..], &v[..])),
+            Limits::default(),
+        );
+        assert_eq!(added, 10);
+        // One count byte, then ten pairs of two 1+2-byte strings.
+        assert_eq!(h.heap_size(), 1 + 10 * 6);
+        // A repeated field in one batch, and updates of either length.
+        let mut h = HashValue::new();
+        let batch = [(&b"a"[..], &b"1"[..]), (b"a", b"2"), (b"b", b"3")];
+        assert_eq!(h.set_pairs(batch.into_iter(), Limits::default()), 2);
+        assert_eq!(h.heap_size(), 1 + 2 * 4);
+        assert!(!h.set(b"a", b"9", Limits::default()));
+        assert!(!h.set(b"b", b"three", Limits::default()));
+        assert_eq!(h.heap_size(), 1 + 4 + 8);
+        let pairs: Vec<_> = h.iter().collect();
+        assert_eq!(pairs, vec![(&b"a"[..], &b"9"[..]), (b"b", b"three")]);
+    }
+
+    #[test]
+    fn pair_count_header_grows_and_shrinks() {
+        let limits = lim(1000, 64);
+        let mut h = HashValue::new();
+        for i in 0..300 {
+            assert!(h.set(
+                format!("f{i}").as_bytes(),
+                format!("{i}").as_bytes(),
+                limits
+            ));
+            assert_eq!(h.len(), i + 1);
+        }
+        assert!(h.is_packed());
+        for i in (0..300).rev() {
+            assert_eq!(
+                h.get(format!("f{i}").as_bytes()),
+                Some(format!("{i}").as_bytes())
+            );
+            assert!(h.remove(format!("f{i}").as_bytes()));
+            assert_eq!(h.len(), i);
+            assert_eq!(h.iter().count(), i);
+        }
+        assert_eq!(h.heap_size(), 0);
+        assert!(h.random_pair(&mut || 7).is_none());
     }
 
     #[test]

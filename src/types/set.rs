@@ -3,59 +3,90 @@
 //! Two encodings, as Redis 7.0 has them. A set whose members are all
 //! integers, up to `set-max-intset-entries` of them, is an *intset*: the
 //! values sorted ascending in one byte array, each stored in the narrowest
-//! width (2, 4 or 8 bytes) that fits the widest member, so ten small
-//! integers cost 20 bytes and a lookup is a binary search. Any other set is
-//! a hash table of members. Redis 7.2's listpack encoding is deliberately
-//! absent: 7.0.15, the reference, goes straight from intset to hashtable and
-//! OBJECT ENCODING must say so. A set never converts back.
+//! width that fits the widest member, and a lookup is a binary search. Any
+//! other set is a hash table of members. Redis 7.2's listpack encoding is
+//! deliberately absent: 7.0.15, the reference, goes straight from intset to
+//! hashtable and OBJECT ENCODING must say so. A set never converts back.
 //!
-//! An intset of up to 21 bytes (ten 16-bit integers) lives inside the
-//! `SetValue` itself, larger ones in a boxed slice sized exactly (no spare
-//! capacity), and the hash table is boxed too, so a `SetValue` stays 24
-//! bytes and a small set costs one small allocation besides its key.
+//! Small sets are where memory goes, so a `SetValue` is 16 bytes and lives
+//! directly in the keyspace entry, and an intset of up to [`INLINE`] bytes
+//! lives inside it: such a set costs no allocation at all beyond its key's
+//! node. To make that room count, widths go down to one byte (Redis's
+//! intset starts at two): ten members between -128 and 127 fit inline,
+//! seven 16-bit ones, three 32-bit ones. Larger intsets are a boxed exact-
+//! size slice, the hash table is boxed too. The width is invisible to
+//! clients (members are always replied as decimal strings, in ascending
+//! order), so it is ours to choose.
 
 use crate::types::compact::CompactBytes;
 use crate::types::dict::Dict;
 use crate::util::num::parse_i64;
 
+#[derive(Debug, Clone, Default)]
+pub struct SetValue {
+    repr: Repr,
+}
+
 #[derive(Debug, Clone)]
-pub enum SetValue {
-    /// An intset of at most [`INLINE`] bytes, kept inside the value itself:
-    /// a set of ten small integers then costs no allocation beyond the
-    /// `Box<SetValue>`.
-    Small {
-        bytes: [u8; INLINE],
+enum Repr {
+    /// An intset of `len` bytes, at most [`INLINE`].
+    Inline {
+        data: [u8; INLINE],
         len: u8,
-        width: u8,
+        width: Width,
     },
-    /// A larger intset.
-    Ints {
-        data: Box<[u8]>,
-        width: u8,
-    },
+    /// A larger intset. Boxed twice (the slice's own box is a 16-byte fat
+    /// pointer) so that the common small cases keep the value 16 bytes.
+    Ints(Box<HeapInts>),
     Table(Box<Dict<()>>),
 }
 
-/// Intset bytes stored inline; 21 keeps `SetValue` at 24 bytes.
-pub const INLINE: usize = 21;
-
-impl Default for SetValue {
+impl Default for Repr {
     fn default() -> Self {
-        SetValue::Small {
-            bytes: [0; INLINE],
+        Repr::Inline {
+            data: [0; INLINE],
             len: 0,
-            width: 2,
+            width: Width::W1,
         }
     }
 }
 
-fn width_for(v: i64) -> u8 {
-    if i16::try_from(v).is_ok() {
-        2
-    } else if i32::try_from(v).is_ok() {
-        4
-    } else {
-        8
+#[derive(Debug, Clone)]
+struct HeapInts {
+    data: Box<[u8]>,
+    width: Width,
+}
+
+/// Intset bytes stored inline: what is left of 16 bytes after the length
+/// and the width (whose spare bit patterns tell the variants apart).
+pub const INLINE: usize = 14;
+
+/// Bytes per intset member. An enum rather than a `u8` so that the
+/// compiler can encode `Repr`'s variant in its unused values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+enum Width {
+    W1 = 1,
+    W2 = 2,
+    W4 = 4,
+    W8 = 8,
+}
+
+impl Width {
+    fn of(v: i64) -> Width {
+        if i8::try_from(v).is_ok() {
+            Width::W1
+        } else if i16::try_from(v).is_ok() {
+            Width::W2
+        } else if i32::try_from(v).is_ok() {
+            Width::W4
+        } else {
+            Width::W8
+        }
+    }
+
+    fn bytes(self) -> usize {
+        self as usize
     }
 }
 
@@ -64,12 +95,12 @@ fn width_for(v: i64) -> u8 {
 #[derive(Clone, Copy)]
 pub struct IntSet<'a> {
     data: &'a [u8],
-    width: u8,
+    width: Width,
 }
 
 impl<'a> IntSet<'a> {
     pub fn len(&self) -> usize {
-        self.data.len() / self.width as usize
+        self.data.len() / self.width.bytes()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -77,8 +108,9 @@ impl<'a> IntSet<'a> {
     }
 
     pub fn get(&self, i: usize) -> i64 {
-        let w = self.width as usize;
+        let w = self.width.bytes();
         match &self.data[i * w..(i + 1) * w] {
+            [a] => i64::from(*a as i8),
             [a, b] => i64::from(i16::from_le_bytes([*a, *b])),
             [a, b, c, d] => i64::from(i32::from_le_bytes([*a, *b, *c, *d])),
             b => {
@@ -91,7 +123,7 @@ impl<'a> IntSet<'a> {
 
     /// `Ok(index)` of `v`, or `Err(insertion point)`.
     fn search(&self, v: i64) -> Result<usize, usize> {
-        if width_for(v) > self.width {
+        if Width::of(v) > self.width {
             return Err(if v < 0 { 0 } else { self.len() });
         }
         let (mut lo, mut hi) = (0, self.len());
@@ -115,14 +147,36 @@ impl<'a> IntSet<'a> {
     }
 }
 
-fn encode_ints(values: impl Iterator<Item = i64>, width: u8, out: &mut Vec<u8>) {
-    for v in values {
-        match width {
-            2 => out.extend_from_slice(&(v as i16).to_le_bytes()),
-            4 => out.extend_from_slice(&(v as i32).to_le_bytes()),
-            _ => out.extend_from_slice(&v.to_le_bytes()),
+/// Writes `v` into `out`, which is exactly one member wide.
+fn put_int(out: &mut [u8], v: i64) {
+    let bytes = v.to_le_bytes();
+    // Little-endian: the low bytes come first, and `v` fits the width.
+    out.copy_from_slice(&bytes[..out.len()]);
+}
+
+/// The intset holding `values` (sorted, `count` of them) at `width`.
+fn encode_ints(count: usize, width: Width, values: impl Iterator<Item = i64>) -> Repr {
+    let w = width.bytes();
+    let len = count * w;
+    if len <= INLINE {
+        let mut data = [0u8; INLINE];
+        for (slot, v) in data.chunks_exact_mut(w).zip(values) {
+            put_int(slot, v);
         }
+        return Repr::Inline {
+            data,
+            len: len as u8,
+            width,
+        };
     }
+    let mut data = vec![0u8; len];
+    for (slot, v) in data.chunks_exact_mut(w).zip(values) {
+        put_int(slot, v);
+    }
+    Repr::Ints(Box::new(HeapInts {
+        data: data.into_boxed_slice(),
+        width,
+    }))
 }
 
 /// A member as bytes: integers are formatted into `buf`.
@@ -150,40 +204,22 @@ impl SetValue {
 
     /// The intset view, unless this is a hash table.
     fn ints(&self) -> Option<IntSet<'_>> {
-        match self {
-            SetValue::Small { bytes, len, width } => Some(IntSet {
-                data: &bytes[..*len as usize],
+        match &self.repr {
+            Repr::Inline { data, len, width } => Some(IntSet {
+                data: &data[..*len as usize],
                 width: *width,
             }),
-            SetValue::Ints { data, width } => Some(IntSet {
-                data,
-                width: *width,
+            Repr::Ints(h) => Some(IntSet {
+                data: &h.data,
+                width: h.width,
             }),
-            SetValue::Table(_) => None,
+            Repr::Table(_) => None,
         }
     }
 
-    /// Stores new intset bytes, inline when they fit.
-    fn set_ints(&mut self, data: Vec<u8>, width: u8) {
-        *self = if data.len() <= INLINE {
-            let mut bytes = [0u8; INLINE];
-            bytes[..data.len()].copy_from_slice(&data);
-            SetValue::Small {
-                bytes,
-                len: data.len() as u8,
-                width,
-            }
-        } else {
-            SetValue::Ints {
-                data: data.into_boxed_slice(),
-                width,
-            }
-        };
-    }
-
     pub fn len(&self) -> usize {
-        match self {
-            SetValue::Table(d) => d.len(),
+        match &self.repr {
+            Repr::Table(d) => d.len(),
             _ => self.ints().map_or(0, |i| i.len()),
         }
     }
@@ -193,17 +229,18 @@ impl SetValue {
     }
 
     pub fn encoding(&self) -> &'static str {
-        match self {
-            SetValue::Table(_) => "hashtable",
+        match &self.repr {
+            Repr::Table(_) => "hashtable",
             _ => "intset",
         }
     }
 
+    /// Heap bytes owned beyond the value itself.
     pub fn heap_size(&self) -> usize {
-        match self {
-            SetValue::Small { .. } => 0,
-            SetValue::Ints { data, .. } => data.len(),
-            SetValue::Table(d) => std::mem::size_of::<Dict<()>>() + d.table_bytes(),
+        match &self.repr {
+            Repr::Inline { .. } => 0,
+            Repr::Ints(h) => std::mem::size_of::<HeapInts>() + h.data.len(),
+            Repr::Table(d) => std::mem::size_of::<Dict<()>>() + d.table_bytes(),
         }
     }
 
@@ -214,10 +251,10 @@ impl SetValue {
             for v in ints.iter() {
                 d.insert(buf.format(v).as_bytes(), ());
             }
-            *self = SetValue::Table(Box::new(d));
+            self.repr = Repr::Table(Box::new(d));
         }
-        match self {
-            SetValue::Table(d) => d,
+        match &mut self.repr {
+            Repr::Table(d) => d,
             _ => unreachable!("converted above"),
         }
     }
@@ -232,23 +269,21 @@ impl SetValue {
             let Err(at) = ints.search(v) else {
                 return false;
             };
-            let width = ints.width.max(width_for(v));
-            let mut data = Vec::with_capacity((ints.len() + 1) * width as usize);
+            let width = ints.width.max(Width::of(v));
+            let count = ints.len() + 1;
             let values = ints
                 .iter()
                 .take(at)
                 .chain(std::iter::once(v))
                 .chain(ints.iter().skip(at));
-            encode_ints(values, width, &mut data);
-            let n = ints.len() + 1;
-            self.set_ints(data, width);
-            if n > max_intset {
+            self.repr = encode_ints(count, width, values);
+            if count > max_intset {
                 self.make_table();
             }
             return true;
         }
-        match self {
-            SetValue::Table(d) => d.insert(member, ()).is_none(),
+        match &mut self.repr {
+            Repr::Table(d) => d.insert(member, ()).is_none(),
             _ => false,
         }
     }
@@ -259,23 +294,19 @@ impl SetValue {
                 return false;
             };
             // The width stays, as in Redis.
-            let w = ints.width as usize;
-            let mut data = Vec::with_capacity(ints.data.len() - w);
-            data.extend_from_slice(&ints.data[..at * w]);
-            data.extend_from_slice(&ints.data[(at + 1) * w..]);
-            let width = ints.width;
-            self.set_ints(data, width);
+            let values = ints.iter().take(at).chain(ints.iter().skip(at + 1));
+            self.repr = encode_ints(ints.len() - 1, ints.width, values);
             return true;
         }
-        match self {
-            SetValue::Table(d) => d.remove(member).is_some(),
+        match &mut self.repr {
+            Repr::Table(d) => d.remove(member).is_some(),
             _ => false,
         }
     }
 
     pub fn contains(&self, member: &[u8]) -> bool {
-        match self {
-            SetValue::Table(d) => d.contains_key(member),
+        match &self.repr {
+            Repr::Table(d) => d.contains_key(member),
             _ => self
                 .ints()
                 .zip(parse_i64(member))
@@ -285,8 +316,8 @@ impl SetValue {
 
     /// Calls `f` with every member, intsets in ascending order.
     pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
-        match self {
-            SetValue::Table(d) => {
+        match &self.repr {
+            Repr::Table(d) => {
                 for (k, _) in d.iter() {
                     f(k);
                 }
@@ -302,14 +333,14 @@ impl SetValue {
 
     /// A uniformly chosen member.
     pub fn random(&self, rand: &mut impl FnMut() -> u64) -> Option<Member<'_>> {
-        match self {
+        match &self.repr {
             // The table's sampler leans slightly against long chains; a
             // small set is cheap to index exactly instead.
-            SetValue::Table(d) if d.len() <= EXACT_RANDOM_MAX => {
+            Repr::Table(d) if d.len() <= EXACT_RANDOM_MAX => {
                 let i = (rand() % d.len().max(1) as u64) as usize;
                 d.iter().nth(i).map(|(k, _)| Member::Bytes(k))
             }
-            SetValue::Table(d) => d.random_entry(rand).map(|(k, _)| Member::Bytes(k)),
+            Repr::Table(d) => d.random_entry(rand).map(|(k, _)| Member::Bytes(k)),
             _ => {
                 let ints = self.ints()?;
                 if ints.is_empty() {
@@ -331,8 +362,8 @@ impl SetValue {
     /// One SSCAN step: an intset is returned whole with cursor 0, as Redis
     /// does for its compact encodings.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8])) -> u64 {
-        match self {
-            SetValue::Table(d) => d.scan(cursor, |k, _| f(k)),
+        match &self.repr {
+            Repr::Table(d) => d.scan(cursor, |k, _| f(k)),
             _ => {
                 self.for_each(f);
                 0
@@ -345,9 +376,60 @@ impl SetValue {
 mod tests {
     use super::*;
 
+    /// The keyspace `Value` holds a `SetValue` directly and must stay 24
+    /// bytes, which leaves 16 beside its tag.
     #[test]
-    fn stays_small() {
-        assert!(std::mem::size_of::<SetValue>() <= 24);
+    fn stays_16_bytes() {
+        assert_eq!(std::mem::size_of::<SetValue>(), 16);
+    }
+
+    fn members(s: &SetValue) -> Vec<i64> {
+        let mut got = Vec::new();
+        s.for_each(|m| got.push(parse_i64(m).unwrap_or(i64::MAX)));
+        got
+    }
+
+    fn is_inline(s: &SetValue) -> bool {
+        matches!(s.repr, Repr::Inline { .. })
+    }
+
+    #[test]
+    fn small_sets_stay_inline_and_spill_to_the_heap() {
+        let mut s = SetValue::new();
+        for v in 1..=14 {
+            assert!(s.insert(v.to_string().as_bytes(), 512));
+            assert!(is_inline(&s), "{v} members of one byte fit");
+        }
+        assert_eq!(s.heap_size(), 0);
+        s.insert(b"15", 512);
+        assert!(!is_inline(&s));
+        assert_eq!(members(&s), (1..=15).collect::<Vec<_>>());
+        assert!(s.remove(b"15"));
+        assert!(is_inline(&s), "shrinking back below the inline size");
+        assert_eq!(members(&s), (1..=14).collect::<Vec<_>>());
+        assert_eq!(s.encoding(), "intset");
+    }
+
+    #[test]
+    fn widths_grow_at_the_type_boundaries() {
+        for (v, width) in [
+            (-128i64, Width::W1),
+            (127, Width::W1),
+            (-129, Width::W2),
+            (128, Width::W2),
+            (i64::from(i16::MIN), Width::W2),
+            (i64::from(i16::MAX) + 1, Width::W4),
+            (i64::from(i32::MIN) - 1, Width::W8),
+        ] {
+            let mut s = SetValue::new();
+            s.insert(b"0", 512);
+            s.insert(v.to_string().as_bytes(), 512);
+            assert_eq!(s.ints().map(|i| i.width), Some(width), "{v}");
+            assert!(s.contains(v.to_string().as_bytes()));
+            let mut want = vec![0, v];
+            want.sort();
+            assert_eq!(members(&s), want);
+        }
     }
 
     #[test]

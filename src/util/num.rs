@@ -32,6 +32,7 @@ extern "C" {
     ) -> c_int;
     fn shoal_ld_check(s: *const c_char, len: usize) -> c_int;
     fn shoal_strtod(s: *const c_char, len: usize, out: *mut f64) -> c_int;
+    fn shoal_ld_timeout_ms(s: *const c_char, len: usize, ms: *mut i64) -> c_int;
 }
 
 /// Why a long double operation was refused.
@@ -169,6 +170,37 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     (ok == 1).then_some(out)
 }
 
+/// glibc `strtod` as Redis's range parsers (zslParseRange) call it, without
+/// `string2d`'s extra checks: the text up to its first NUL (a C string)
+/// must be consumed entirely and NaN is refused, but leading whitespace,
+/// an empty string (0), infinities, overflow (±inf) and underflow (0) are
+/// accepted.
+pub fn parse_f64_strtod(s: &[u8]) -> Option<f64> {
+    let s = match s.iter().position(|&b| b == 0) {
+        Some(nul) => &s[..nul],
+        None => s,
+    };
+    let mut stack = [0u8; STACK_NUMBER_BYTES];
+    let heap;
+    let terminated: &[u8] = if s.len() < STACK_NUMBER_BYTES {
+        stack[..s.len()].copy_from_slice(s);
+        &stack[..=s.len()]
+    } else {
+        let mut v = Vec::with_capacity(s.len() + 1);
+        v.extend_from_slice(s);
+        v.push(0);
+        heap = v;
+        &heap
+    };
+    let start = terminated.as_ptr().cast::<c_char>();
+    let mut end: *mut c_char = std::ptr::null_mut();
+    // SAFETY: `terminated` is NUL-terminated and outlives the call; strtod
+    // only reads up to the NUL and stores a pointer into it in `end`.
+    let v = unsafe { libc::strtod(start, &mut end) };
+    let consumed = (end as usize).wrapping_sub(start as usize);
+    (consumed == s.len() && !v.is_nan()).then_some(v)
+}
+
 /// Appends the decimal form of `v`, as Redis's `ll2string` writes it.
 pub fn fmt_i64(v: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
@@ -226,9 +258,35 @@ pub fn check_long_double(s: &[u8]) -> Result<(), FloatError> {
     }
 }
 
+/// A blocking command's timeout in milliseconds, computed as Redis 7.0
+/// does (long double seconds, rounded up; an out-of-range value comes out
+/// negative); `None` if the text is not a float.
+pub fn timeout_ms(s: &[u8]) -> Option<i64> {
+    let mut ms = 0i64;
+    // SAFETY: `s` is valid for reads of `s.len()` bytes and only read (the
+    // C side copies it into its own NUL-terminated buffer); `ms` is a valid,
+    // writable i64.
+    let ok = unsafe { shoal_ld_timeout_ms(s.as_ptr().cast(), s.len(), &mut ms) };
+    (ok == 1).then_some(ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_round_up_and_overflow_to_negative() {
+        assert_eq!(timeout_ms(b"0"), Some(0));
+        assert_eq!(timeout_ms(b"0.0001"), Some(1));
+        assert_eq!(timeout_ms(b"1e-400"), Some(1));
+        assert_eq!(timeout_ms(b"1.5"), Some(1500));
+        assert_eq!(timeout_ms(b"-0.5"), Some(-500));
+        assert!(timeout_ms(b"inf").is_some_and(|v| v < 0));
+        assert!(timeout_ms(b"1e400").is_some_and(|v| v < 0));
+        assert_eq!(timeout_ms(b"nan"), None);
+        assert_eq!(timeout_ms(b"abc"), None);
+        assert_eq!(timeout_ms(b""), None);
+    }
 
     #[test]
     fn i64_accepts_canonical_forms() {

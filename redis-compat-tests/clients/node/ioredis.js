@@ -170,6 +170,94 @@ async function keysAndStrings(r, proto, p) {
   check(Number.isInteger(await r.dbsize()), "DBSIZE");
 }
 
+function connect(opts) {
+  const r = new Redis({ host: HOST, port: PORT, maxRetriesPerRequest: 1, connectTimeout: 5000, commandTimeout: 10000, ...opts });
+  r.on("error", () => {}); // connection errors surface through the commands
+  return r;
+}
+
+function whenReady(r) {
+  return new Promise((resolve, reject) => {
+    if (r.status === "ready") return resolve();
+    r.once("ready", resolve);
+    r.once("end", () => reject(new Error("connection ended before ready")));
+    setTimeout(() => reject(new Error(`not ready after 5s (status ${r.status})`)), 5000);
+  });
+}
+
+// Resolves once cond() holds, polling; fails after ms.
+async function waitFor(cond, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms}ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// A second connection subscribes (channel + pattern); this one publishes.
+async function pubsub(r, proto, p, opts) {
+  const sub = connect(opts);
+  try {
+    await whenReady(sub);
+    const ch = `${p}ch:news`;
+    const other = `${p}ch:other`;
+    const pat = `${p}ch:*`;
+    const events = [];
+    sub.on("message", (channel, message) => events.push(["message", channel, message]));
+    sub.on("pmessage", (pattern, channel, message) => events.push(["pmessage", pattern, channel, message]));
+    check((await sub.subscribe(ch)) === 1, "SUBSCRIBE count");
+    check((await sub.psubscribe(pat)) === 2, "PSUBSCRIBE count");
+    const numsub = await r.pubsub("NUMSUB", ch, other);
+    check(JSON.stringify(numsub) === JSON.stringify([ch, 1, other, 0]), `PUBSUB NUMSUB ${JSON.stringify(numsub)}`);
+    const chans = await r.pubsub("CHANNELS", `${p}*`);
+    check(JSON.stringify(chans) === JSON.stringify([ch]), `PUBSUB CHANNELS ${JSON.stringify(chans)}`);
+
+    check((await r.publish(ch, "héllo")) === 2, "PUBLISH to channel + pattern subscriber");
+    check((await r.publish(other, "x")) === 1, "PUBLISH matched by the pattern only");
+    check((await r.publish(`${p}elsewhere`, "x")) === 0, "PUBLISH with no subscriber");
+    const pipe = r.pipeline();
+    for (let i = 0; i < 50; i++) pipe.publish(other, String(i));
+    const counts = await pipe.exec();
+    check(counts.every(([err, n]) => err === null && n === 1), "pipelined PUBLISH counts");
+
+    const want = [
+      ["message", ch, "héllo"],
+      ["pmessage", pat, ch, "héllo"],
+      ["pmessage", pat, other, "x"],
+    ];
+    for (let i = 0; i < 50; i++) want.push(["pmessage", pat, other, String(i)]);
+    await waitFor(() => events.length >= want.length, 5000, `${want.length} messages (have ${events.length})`);
+    check(JSON.stringify(events) === JSON.stringify(want),
+      `messages in order: got ${JSON.stringify(events.slice(0, 4))}... (${events.length})`);
+
+    check((await sub.unsubscribe(ch)) === 1, "UNSUBSCRIBE count");
+    check((await sub.punsubscribe(pat)) === 0, "PUNSUBSCRIBE count");
+    check((await r.publish(ch, "gone")) === 0, "PUBLISH after unsubscribing");
+    const numsubAfter = await r.pubsub("NUMSUB", ch);
+    check(JSON.stringify(numsubAfter) === JSON.stringify([ch, 0]), `NUMSUB after unsubscribing ${JSON.stringify(numsubAfter)}`);
+    await sleep(50);
+    check(events.length === want.length, `no message after unsubscribing (${events.length})`);
+
+    // Shard channels: their own namespace, reached by SPUBLISH only.
+    const sch = `${p}sch`;
+    const sharded = [];
+    sub.on("smessage", (channel, message) => sharded.push([channel, message]));
+    check((await sub.ssubscribe(sch)) === 1, "SSUBSCRIBE count");
+    check((await r.publish(sch, "plain")) === 0, "PUBLISH does not reach shard subscribers");
+    check((await r.spublish(sch, "s1")) === 1, "SPUBLISH");
+    await waitFor(() => sharded.length >= 1, 5000, "smessage");
+    check(JSON.stringify(sharded) === JSON.stringify([[sch, "s1"]]), `smessage ${JSON.stringify(sharded)}`);
+    check((await sub.sunsubscribe(sch)) === 0, "SUNSUBSCRIBE count");
+    check((await r.spublish(sch, "gone")) === 0, "SPUBLISH after SUNSUBSCRIBE");
+
+    // Out of subscribed mode, the connection runs ordinary commands again.
+    check((await sub.ping()) === "PONG", "PING after unsubscribing");
+    check((await sub.quit()) === "OK", "QUIT");
+  } finally {
+    sub.disconnect();
+  }
+}
+
 async function cleanup(r, p) {
   const stream = r.scanStream({ match: `${p}*`, count: 1000 });
   for await (const batch of stream) if (batch.length) await r.del(...batch);
@@ -181,20 +269,14 @@ async function main() {
     ["resp3 (default)", 3, {}],
     ["resp2", 2, { protocol: 2 }],
   ];
-  const scenarios = { handshake, cacheAside, pipeline, errors, keysAndStrings };
+  const scenarios = { handshake, cacheAside, pipeline, errors, keysAndStrings, pubsub };
   for (const [label, proto, opts] of variants) {
     const p = `io:${proto}:${process.pid}:`;
     for (const [name, fn] of Object.entries(scenarios)) {
-      const r = new Redis({ host: HOST, port: PORT, maxRetriesPerRequest: 1, connectTimeout: 5000, commandTimeout: 10000, ...opts });
-      r.on("error", () => {}); // connection errors surface through the commands
+      const r = connect(opts);
       try {
-        await new Promise((resolve, reject) => {
-          if (r.status === "ready") return resolve();
-          r.once("ready", resolve);
-          r.once("end", () => reject(new Error("connection ended before ready")));
-          setTimeout(() => reject(new Error(`not ready after 5s (status ${r.status})`)), 5000);
-        });
-        await fn(r, proto, p);
+        await whenReady(r);
+        await fn(r, proto, p, opts);
         console.log(`  ok   ${label} ${name}`);
       } catch (e) {
         failures += 1;

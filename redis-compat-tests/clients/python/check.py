@@ -10,6 +10,7 @@ and are deleted at the end, so the script never flushes the server.
 """
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -31,6 +32,10 @@ if ARGS.parser == "python":
 
 import redis  # noqa: E402
 from redis.exceptions import ResponseError  # noqa: E402
+
+# redis-py's pure-Python RESP3 parser logs every pub/sub push at INFO on this
+# logger, which would bury the report.
+logging.getLogger("push_response").setLevel(logging.WARNING)
 
 
 class CheckFailed(Exception):
@@ -218,6 +223,133 @@ def check_keys_and_strings(r, protocol, p):
     check(isinstance(r.time(), tuple), "TIME")
 
 
+def next_message(ps, timeout=3.0, sharded=False):
+    """The next message the PubSub object delivers, or None after `timeout`
+    seconds (get_message can return None early, e.g. after a skipped frame)."""
+    deadline = time.monotonic() + timeout
+    read = ps.get_sharded_message if sharded else ps.get_message
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        msg = read(timeout=remaining)
+        if msg is not None:
+            return msg
+
+
+def expect_message(ps, want, what, sharded=False):
+    got = next_message(ps, sharded=sharded)
+    check(got == want, f"{what}: got {got!r}, wanted {want!r}")
+
+
+def check_pubsub(r, protocol, p):
+    ch, other, pat = f"{p}ch:news", f"{p}ch:other", f"{p}ch:*"
+    ps = r.pubsub()
+    try:
+        ps.subscribe(ch)
+        expect_message(ps, {"type": "subscribe", "pattern": None, "channel": ch, "data": 1}, "subscribe")
+        ps.psubscribe(pat)
+        expect_message(ps, {"type": "psubscribe", "pattern": None, "channel": pat, "data": 2}, "psubscribe")
+        check(r.pubsub_numsub(ch, other) == [(ch, 1), (other, 0)], f"PUBSUB NUMSUB {r.pubsub_numsub(ch, other)!r}")
+        check(r.pubsub_channels(f"{p}ch:*") == [ch], f"PUBSUB CHANNELS {r.pubsub_channels(f'{p}ch:*')!r}")
+        check(r.pubsub_numpat() >= 1, "PUBSUB NUMPAT counts our pattern")
+
+        # A second subscriber (on another connection, so maybe another
+        # server thread) gets its own copy.
+        ps2 = r.pubsub()
+        try:
+            ps2.subscribe(ch)
+            expect_message(ps2, {"type": "subscribe", "pattern": None, "channel": ch, "data": 1}, "second subscribe")
+            check(r.pubsub_numsub(ch) == [(ch, 2)], f"NUMSUB with two subscribers {r.pubsub_numsub(ch)!r}")
+            # The exact-channel copy comes first, then the pattern copy.
+            check(r.publish(ch, "héllo") == 3, "PUBLISH to two channel subscribers + one pattern subscriber")
+            expect_message(ps, {"type": "message", "pattern": None, "channel": ch, "data": "héllo"}, "message")
+            expect_message(ps, {"type": "pmessage", "pattern": pat, "channel": ch, "data": "héllo"}, "pmessage")
+            expect_message(ps2, {"type": "message", "pattern": None, "channel": ch, "data": "héllo"},
+                           "second subscriber's message")
+            ps2.unsubscribe()
+            expect_message(ps2, {"type": "unsubscribe", "pattern": None, "channel": ch, "data": 0},
+                           "second subscriber's unsubscribe")
+        finally:
+            ps2.close()
+        check(r.publish(other, "x") == 1, "PUBLISH matched by the pattern only")
+        expect_message(ps, {"type": "pmessage", "pattern": pat, "channel": other, "data": "x"}, "pmessage only")
+        check(r.publish(f"{p}elsewhere", "x") == 0, "PUBLISH with no subscriber")
+
+        # One publisher's messages arrive in publish order.
+        for i in range(50):
+            r.publish(other, str(i))
+        got = [next_message(ps) for _ in range(50)]
+        check([m and m["data"] for m in got] == [str(i) for i in range(50)], f"order of 50 messages: {got[:3]!r}...")
+
+        ps.unsubscribe(ch)
+        expect_message(ps, {"type": "unsubscribe", "pattern": None, "channel": ch, "data": 1}, "unsubscribe")
+        ps.punsubscribe(pat)
+        expect_message(ps, {"type": "punsubscribe", "pattern": None, "channel": pat, "data": 0}, "punsubscribe")
+        check(r.publish(ch, "gone") == 0, "PUBLISH after unsubscribing")
+        check(next_message(ps, timeout=0.2) is None, "no message after unsubscribing")
+        check(r.pubsub_numsub(ch) == [(ch, 0)], "NUMSUB after unsubscribing")
+    finally:
+        ps.close()
+
+    # Shard channels: a namespace of their own (PUBLISH does not reach them).
+    if hasattr(r, "spublish") and hasattr(ps, "ssubscribe"):
+        sch = f"{p}sch"
+        sps = r.pubsub()
+        try:
+            sps.ssubscribe(sch)
+            expect_message(sps, {"type": "ssubscribe", "pattern": None, "channel": sch, "data": 1}, "ssubscribe",
+                           sharded=True)
+            check(r.pubsub_shardnumsub(sch) == [(sch, 1)], f"SHARDNUMSUB {r.pubsub_shardnumsub(sch)!r}")
+            check(r.pubsub_shardchannels(f"{p}*") == [sch], "PUBSUB SHARDCHANNELS")
+            check(r.publish(sch, "plain") == 0, "PUBLISH does not reach shard subscribers")
+            check(r.spublish(sch, "s1") == 1, "SPUBLISH")
+            expect_message(sps, {"type": "smessage", "pattern": None, "channel": sch, "data": "s1"}, "smessage",
+                           sharded=True)
+            sps.sunsubscribe(sch)
+            expect_message(sps, {"type": "sunsubscribe", "pattern": None, "channel": sch, "data": 0},
+                           "sunsubscribe", sharded=True)
+            check(r.spublish(sch, "gone") == 0, "SPUBLISH after sunsubscribe")
+        finally:
+            sps.close()
+
+    # Keyspace notifications for one key, then the expired event.
+    prev = r.config_get("notify-keyspace-events").get("notify-keyspace-events", "")
+    key = f"{p}ks"
+    kps = r.pubsub()
+    try:
+        check(r.config_set("notify-keyspace-events", "KEA") is True, "CONFIG SET notify-keyspace-events KEA")
+        check(set(r.config_get("notify-keyspace-events")["notify-keyspace-events"]) == set("AKE"),
+              "CONFIG GET notify-keyspace-events after KEA")
+        space = f"__keyspace@0__:{key}"
+        expired = "__keyevent@0__:expired"
+        kps.subscribe(space)
+        expect_message(kps, {"type": "subscribe", "pattern": None, "channel": space, "data": 1}, "keyspace subscribe")
+        kps.subscribe(expired)
+        expect_message(kps, {"type": "subscribe", "pattern": None, "channel": expired, "data": 2},
+                       "keyevent subscribe")
+        r.set(key, "v")
+        r.expire(key, 100)
+        r.delete(key)
+        for event in ("set", "expire", "del"):
+            expect_message(kps, {"type": "message", "pattern": None, "channel": space, "data": event},
+                           f"keyspace event {event}")
+        r.set(key, "v", px=50)
+        want = [{"type": "message", "pattern": None, "channel": space, "data": "set"},
+                {"type": "message", "pattern": None, "channel": space, "data": "expire"}]
+        got = [next_message(kps) for _ in range(2)]
+        check(got == want, f"SET PX events {got!r}")
+        # Expiry by the server's own cycle, within a bounded wait.
+        got = [next_message(kps) for _ in range(2)]
+        check({"type": "message", "pattern": None, "channel": space, "data": "expired"} in got
+              and {"type": "message", "pattern": None, "channel": expired, "data": key} in got,
+              f"expired events {got!r}")
+    finally:
+        kps.close()
+        r.config_set("notify-keyspace-events", prev)
+    check(r.config_get("notify-keyspace-events")["notify-keyspace-events"] == prev, "notify-keyspace-events restored")
+
+
 def cleanup(r, p):
     keys = list(r.scan_iter(match=f"{p}*", count=1000))
     if keys:
@@ -229,7 +361,7 @@ def main():
     for protocol in (2, 3):
         p = f"py:{ARGS.parser}:{protocol}:{os.getpid()}:"
         for scenario in (check_handshake, check_cache_aside, check_pipeline, check_errors,
-                         check_keys_and_strings):
+                         check_keys_and_strings, check_pubsub):
             r = connect(protocol)
             name = f"resp{protocol} {scenario.__name__[len('check_'):]}"
             try:
