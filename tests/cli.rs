@@ -132,8 +132,7 @@ fn bad_flags_and_directives_exit_non_zero_with_a_message() {
     fails_with(&["--no-such-directive", "1"], "no-such-directive");
     fails_with(&["/nonexistent/shoal.conf"], "/nonexistent/shoal.conf");
     fails_with(&["--maxmemory-policy", "sometimes"], "maxmemory-policy");
-    // Accepted by the parser, refused until Shoal can enforce it.
-    fails_with(&["--maxmemory", "100mb"], "maxmemory is not supported yet");
+    fails_with(&["--maxmemory", "lots"], "argument must be a memory value");
 }
 
 #[test]

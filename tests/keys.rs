@@ -798,25 +798,24 @@ fn object_under_lfu_and_lru_policies() {
     });
     let mut raw = lfu.raw();
     assert_eq!(raw.call(&["SET", "k", "v"]), simple("OK"));
-    assert_eq!(
-        raw.call(&["OBJECT", "FREQ", "k"]),
-        err("ERR Shoal does not track access frequency yet: LFU eviction is not implemented")
-    );
+    // A new key's LFU counter starts at 5, as in Redis.
+    assert_eq!(raw.call(&["OBJECT", "FREQ", "k"]), int(5));
     assert_eq!(
         raw.call(&["OBJECT", "IDLETIME", "k"]),
         err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
     );
     assert_eq!(raw.wire(&["OBJECT", "IDLETIME", "nosuch"]), "$-1\r\n");
 
-    // A memory limit is refused until eviction exists, so the integers
-    // Redis stops sharing under maxmemory stay shared here.
+    // Under a memory limit with an LRU/LFU-like policy Redis stops sharing
+    // small integers (each key needs its own access data).
     let mut raw = lfu.raw();
     assert_eq!(raw.call(&["SET", "n", "5"]), simple("OK"));
     assert_eq!(raw.call(&["OBJECT", "REFCOUNT", "n"]), int(2147483647));
     assert_eq!(
         raw.call(&["CONFIG", "SET", "maxmemory", "100mb"]),
-        err("ERR CONFIG SET failed - maxmemory is not supported yet: Shoal does not evict keys yet, only 0 (no limit) is accepted")
+        simple("OK")
     );
+    assert_eq!(raw.call(&["OBJECT", "REFCOUNT", "n"]), int(1));
     assert_eq!(raw.call(&["CONFIG", "SET", "maxmemory", "0"]), simple("OK"));
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{raw3, Raw, TestServer};
+use common::{raw3, read, send, Raw, TestServer};
 
 fn push3(kind: &str, name: &str, count: usize) -> String {
     format!(
@@ -23,15 +23,6 @@ fn message(channel: &str, body: &str) -> String {
         channel.len(),
         body.len()
     )
-}
-
-fn read(c: &mut Raw) -> String {
-    String::from_utf8_lossy(&c.read_wire()).into_owned()
-}
-
-fn send(c: &mut Raw, args: &[&str]) {
-    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-    c.send(&a);
 }
 
 /// Waits (at most 5 s) until `channel` has `n` subscribers.

@@ -812,11 +812,6 @@ fn config_set_errors() {
         r.wire(&["CONFIG", "GET", "hz"]),
         "*2\r\n$2\r\nhz\r\n$2\r\n10\r\n"
     );
-    // A limit nothing enforces yet is refused, all or nothing as well.
-    assert_eq!(
-        r.wire(&["CONFIG", "SET", "hz", "20", "maxmemory", "1mb"]),
-        "-ERR CONFIG SET failed - maxmemory is not supported yet: Shoal does not evict keys yet, only 0 (no limit) is accepted\r\n"
-    );
     assert_eq!(
         r.wire(&["CONFIG", "SET", "hz", "20", "maxmemory", "0"]),
         "+OK\r\n"

@@ -14,14 +14,15 @@
 //! so a write pays one atomic load rather than a lock.
 
 use std::cell::Cell;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
 use crate::util::rand::random_u64;
 use shoal_protocol::encode;
 
-use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, Keys};
+use super::{
+    arg_i64, cached_config, eq_ic, flag, CmdError, CmdResult, CommandSpec, ConfigCache, Ctx, Keys,
+};
 use crate::config::KeyspaceEvents;
 use crate::server::Server;
 use crate::shard::db::Value;
@@ -117,32 +118,14 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 const HASH_EVENTS: u32 = KeyspaceEvents::HASH;
 
-/// The hash thresholds of `server`'s configuration, cached per thread.
-/// The cache is keyed by the server's address too, because tests run
-/// several servers in one process.
+/// The hash thresholds of the configuration.
 fn limits(server: &Server) -> Limits {
     thread_local! {
-        static CACHE: Cell<(usize, u64, Limits)> = const {
-            Cell::new((0, u64::MAX, Limits { max_entries: 512, max_value: 64 }))
-        };
+        static CACHE: ConfigCache<Limits> = const { Cell::new(None) };
     }
-    let id = server as *const Server as usize;
-    let epoch = server.config_epoch.load(Ordering::Acquire);
-    CACHE.with(|cache| {
-        let (cached_id, cached_epoch, limits) = cache.get();
-        if cached_id == id && cached_epoch == epoch {
-            return limits;
-        }
-        let read = |cfg: &crate::config::Config| Limits {
-            max_entries: cfg.hash_max_listpack_entries,
-            max_value: cfg.hash_max_listpack_value,
-        };
-        let limits = match server.config.read() {
-            Ok(cfg) => read(&cfg),
-            Err(poisoned) => read(&poisoned.into_inner()),
-        };
-        cache.set((id, epoch, limits));
-        limits
+    cached_config(&CACHE, server, |cfg| Limits {
+        max_entries: cfg.hash_max_listpack_entries,
+        max_value: cfg.hash_max_listpack_value,
     })
 }
 

@@ -921,25 +921,28 @@ fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-/// Entries carry no access-frequency counter yet (LFU eviction will add
-/// one); until then every key reports the counter a new key starts with.
+/// The LFU counter as eviction sees it now (decayed, not updated: the
+/// lookup does not touch), as Redis's LFUDecrAndReturn.
 fn object_freq(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    if lookup_notouch(ctx, &args[2]).is_none() {
+    let (now, clock) = (ctx.now_ms, ctx.lru_clock());
+    let decay_time = crate::shard::evict::settings(ctx.server).lfu_decay_time;
+    let Some(freq) = lookup_notouch(ctx, &args[2])
+        .map(|e| crate::shard::evict::lfu_decayed(e, now, clock, decay_time))
+    else {
         ctx.null();
         return Ok(());
-    }
+    };
     if !is_lfu(eviction_settings(ctx).1) {
         return Err(CmdError::msg(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));
     }
-    // An LFU policy can be selected, but entries keep no frequency counter
-    // until eviction exists: say so rather than invent a number.
-    Err(CmdError::msg(
-        "ERR Shoal does not track access frequency yet: LFU eviction is not implemented",
-    ))
+    ctx.int(i64::from(freq));
+    Ok(())
 }
 
+/// Seconds since the key was last used (under the FIFO policies, since its
+/// value was stored: reads do not move the clock there).
 fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let clock = ctx.lru_clock();
     let Some(access) = lookup_notouch(ctx, &args[2]).map(|e| e.access) else {
@@ -951,7 +954,9 @@ fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));
     }
-    ctx.int(i64::from(clock.saturating_sub(access)));
+    let idle_ms =
+        u64::from(crate::shard::evict::idle_ticks(clock, access)) * crate::shard::evict::TICK_MS;
+    ctx.int((idle_ms / 1000) as i64);
     Ok(())
 }
 

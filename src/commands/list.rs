@@ -26,13 +26,13 @@
 //! not a Shoal setting: nodes are never compressed.
 
 use std::cell::Cell;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use shoal_protocol::encode;
 
 use super::{
-    arg_i64, eq_ic, flag, BlockKind, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys,
+    arg_i64, cached_config, eq_ic, flag, BlockKind, CmdError, CmdResult, CommandSpec, ConfigCache,
+    Ctx, KeySpecDoc, Keys,
 };
 use crate::config::KeyspaceEvents;
 use crate::server::Server;
@@ -184,29 +184,13 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 const LIST_EVENTS: u32 = KeyspaceEvents::LIST;
 
-/// The node bound of `server`'s configuration, cached per thread. The
-/// cache is keyed by the server's address too, because tests run several
-/// servers in one process.
+/// The node bound of the configuration.
 fn limits(server: &Server) -> Limits {
     thread_local! {
-        static CACHE: Cell<(usize, u64, Limits)> = const {
-            Cell::new((0, u64::MAX, Limits { max_bytes: 8192, max_count: usize::MAX }))
-        };
+        static CACHE: ConfigCache<Limits> = const { Cell::new(None) };
     }
-    let id = server as *const Server as usize;
-    let epoch = server.config_epoch.load(Ordering::Acquire);
-    CACHE.with(|cache| {
-        let (cached_id, cached_epoch, limits) = cache.get();
-        if cached_id == id && cached_epoch == epoch {
-            return limits;
-        }
-        let read = |cfg: &crate::config::Config| Limits::from_fill(cfg.list_max_listpack_size);
-        let limits = match server.config.read() {
-            Ok(cfg) => read(&cfg),
-            Err(poisoned) => read(&poisoned.into_inner()),
-        };
-        cache.set((id, epoch, limits));
-        limits
+    cached_config(&CACHE, server, |cfg| {
+        Limits::from_fill(cfg.list_max_listpack_size)
     })
 }
 
@@ -232,19 +216,16 @@ fn write_list<'c>(
     ctx: &'c mut Ctx,
     key: &[u8],
 ) -> Result<(Option<&'c mut ListValue>, &'c mut Vec<u8>), CmdError> {
-    let (now, clock, db) = (ctx.now_ms, ctx.lru_clock(), ctx.db);
+    let (now, touch, db) = (ctx.now_ms, ctx.touch(), ctx.db);
     let shard = ctx.server.shard_of_key(key);
-    let entry = ctx.store.part(shard).dbs[db].get(key, now);
+    let entry = ctx.store.part(shard).dbs[db].get_touched(key, now, &touch);
     let out = &mut *ctx.out;
     match entry {
         None => Ok((None, out)),
-        Some(e) => {
-            e.access = clock;
-            match &mut e.value {
-                Value::List(l) => Ok((Some(l), out)),
-                _ => Err(CmdError::WrongType),
-            }
-        }
+        Some(e) => match &mut e.value {
+            Value::List(l) => Ok((Some(l), out)),
+            _ => Err(CmdError::WrongType),
+        },
     }
 }
 

@@ -444,7 +444,7 @@ impl<'a> Ctx<'a> {
     /// reply straight from the stored value (GET, MGET, GETRANGE) without
     /// copying it out of the keyspace first.
     pub fn read_with_out(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Vec<u8>) {
-        let (now, db, clock) = (self.now_ms, self.db, self.lru_clock());
+        let (now, db, touch) = (self.now_ms, self.db, self.touch());
         let shard = self.server.shard_of_key(key);
         let Partition { dbs, stats, .. } = self.store.part(shard);
         // Only with keymiss events on: a second lookup, to raise the event
@@ -454,10 +454,9 @@ impl<'a> Ctx<'a> {
             dbs[db].notify_event(KeyspaceEvents::KEY_MISS, "keymiss", key);
             return (None, &mut *self.out);
         }
-        let entry = match dbs[db].get(key, now) {
+        let entry = match dbs[db].get_touched(key, now, &touch) {
             Some(e) => {
                 stats.keyspace_hits += 1;
-                e.access = clock;
                 Some(e)
             }
             None => {
@@ -471,26 +470,26 @@ impl<'a> Ctx<'a> {
     /// The live entry of `key` for a command that modifies it (no hit/miss
     /// accounting, as Redis's lookupKeyWrite).
     pub fn write(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let (now, clock) = (self.now_ms, self.lru_clock());
-        let e = self.db(key).get(key, now)?;
-        e.access = clock;
-        Some(e)
+        let (now, touch) = (self.now_ms, self.touch());
+        self.db(key).get_touched(key, now, &touch)
     }
 
     /// A new entry for `value`, stamped with the current access clock.
     pub fn entry(&self, value: crate::shard::db::Value) -> Entry {
-        Entry {
-            value,
-            expire_at: 0,
-            access: self.lru_clock(),
-            raw: false,
-        }
+        let mut e = Entry::new(value);
+        e.access = self.lru_clock();
+        e
     }
 
-    /// Seconds since the server started: the clock OBJECT IDLETIME and LRU
-    /// eviction compare against.
+    /// The access clock (10 ms ticks since the server started, wrapping)
+    /// that OBJECT IDLETIME and eviction compare against; see shard::evict.
     pub fn lru_clock(&self) -> u32 {
-        (self.now_ms.saturating_sub(self.server.started_unix_ms) / 1000) as u32
+        crate::shard::evict::clock_ticks(self.now_ms, self.server.started_unix_ms) as u32
+    }
+
+    /// What using a key updates under the eviction policy in force.
+    pub fn touch(&self) -> crate::shard::evict::Touch {
+        crate::shard::evict::Touch::new(self.server, self.now_ms)
     }
 
     /// The database `index` of partition `shard` (for keyspace-wide commands).
@@ -597,6 +596,37 @@ impl<'a> Ctx<'a> {
     pub fn error_reply(&mut self, e: &CmdError) {
         encode::error(self.out, e.text().as_bytes())
     }
+}
+
+/// A per-thread cache of something derived from the configuration (an
+/// encoding threshold), for [`cached_config`].
+pub type ConfigCache<T> = std::cell::Cell<Option<(usize, u64, T)>>;
+
+/// `read(config)`, cached per thread and refreshed when `config_epoch`
+/// moves, so a command's hot path reads no lock. The cache is keyed by the
+/// server's address too, because tests run several servers in one process.
+pub fn cached_config<T: Copy + 'static>(
+    cache: &'static std::thread::LocalKey<ConfigCache<T>>,
+    server: &Server,
+    read: fn(&crate::config::Config) -> T,
+) -> T {
+    let id = server as *const Server as usize;
+    let epoch = server
+        .config_epoch
+        .load(std::sync::atomic::Ordering::Acquire);
+    cache.with(|cell| {
+        if let Some((cached_id, cached_epoch, value)) = cell.get() {
+            if cached_id == id && cached_epoch == epoch {
+                return value;
+            }
+        }
+        let value = match server.config.read() {
+            Ok(cfg) => read(&cfg),
+            Err(poisoned) => read(&poisoned.into_inner()),
+        };
+        cell.set(Some((id, epoch, value)));
+        value
+    })
 }
 
 /// Case-insensitive comparison of an argument with an ASCII keyword.

@@ -13,7 +13,12 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use shoal_protocol::encode;
 
-use super::{arg_i64, eq_ic, flag, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys};
+use std::cell::Cell;
+
+use super::{
+    arg_i64, cached_config, eq_ic, flag, CmdError, CmdResult, CommandSpec, ConfigCache, Ctx,
+    KeySpecDoc, Keys,
+};
 use crate::config::KeyspaceEvents;
 use crate::shard::db::Value;
 use crate::types::compact::CompactBytes;
@@ -282,12 +287,10 @@ pub const COMMANDS: &[CommandSpec] = &[
 const SET_EVENTS: u32 = KeyspaceEvents::SET;
 
 fn max_intset(ctx: &Ctx) -> usize {
-    let config = ctx
-        .server
-        .config
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    config.set_max_intset_entries
+    thread_local! {
+        static CACHE: ConfigCache<usize> = const { Cell::new(None) };
+    }
+    cached_config(&CACHE, ctx.server, |cfg| cfg.set_max_intset_entries)
 }
 
 /// The set stored at `key` for a write command; `None` if absent.

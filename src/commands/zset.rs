@@ -23,13 +23,13 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use shoal_protocol::encode;
 
 use super::{
-    arg_i64, eq_ic, flag, BlockKind, CmdError, CmdResult, CommandSpec, Ctx, KeySpecDoc, Keys,
+    arg_i64, cached_config, eq_ic, flag, BlockKind, CmdError, CmdResult, CommandSpec, ConfigCache,
+    Ctx, KeySpecDoc, Keys,
 };
 use crate::config::KeyspaceEvents;
 use crate::server::Server;
@@ -315,31 +315,14 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 // ---- helpers -------------------------------------------------------------------------
 
-/// The listpack thresholds of `server`'s configuration, cached per thread
-/// (keyed by the server's address too: tests run several servers).
+/// The listpack thresholds of the configuration.
 fn limits(server: &Server) -> Limits {
     thread_local! {
-        static CACHE: Cell<(usize, u64, Limits)> = const {
-            Cell::new((0, u64::MAX, Limits { max_entries: 128, max_value: 64 }))
-        };
+        static CACHE: ConfigCache<Limits> = const { Cell::new(None) };
     }
-    let id = server as *const Server as usize;
-    let epoch = server.config_epoch.load(Ordering::Acquire);
-    CACHE.with(|cache| {
-        let (cached_id, cached_epoch, limits) = cache.get();
-        if cached_id == id && cached_epoch == epoch {
-            return limits;
-        }
-        let read = |cfg: &crate::config::Config| Limits {
-            max_entries: cfg.zset_max_listpack_entries,
-            max_value: cfg.zset_max_listpack_value,
-        };
-        let limits = match server.config.read() {
-            Ok(cfg) => read(&cfg),
-            Err(poisoned) => read(&poisoned.into_inner()),
-        };
-        cache.set((id, epoch, limits));
-        limits
+    cached_config(&CACHE, server, |cfg| Limits {
+        max_entries: cfg.zset_max_listpack_entries,
+        max_value: cfg.zset_max_listpack_value,
     })
 }
 

@@ -333,6 +333,11 @@ pub struct Config {
     pub bind: Vec<String>,
     /// Number of shard threads.
     pub shards: usize,
+    /// Shoal's `busy-poll-us`: how long a shard keeps polling its sockets
+    /// after activity before it sleeps in epoll, so that clients need not
+    /// wake it. -1 (the default) means 50 when the machine has more cores
+    /// than shards, else 0: polling only pays off on a core of its own.
+    pub busy_poll_us: i32,
     /// `None` when no password is required (`requirepass ""`).
     pub requirepass: Option<Vec<u8>>,
     pub maxclients: u64,
@@ -361,6 +366,8 @@ pub struct Config {
     pub lfu_log_factor: u32,
     /// Minutes.
     pub lfu_decay_time: u32,
+    /// How long a write may spend evicting, 0..=100 (see shard::evict).
+    pub maxmemory_eviction_tenacity: u32,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub active_expire_effort: u32,
@@ -479,6 +486,7 @@ impl Config {
                 .map(|n| n.get())
                 .unwrap_or(1)
                 .clamp(1, 1024),
+            busy_poll_us: -1,
             requirepass: None,
             maxclients: 10000,
             databases: 16,
@@ -496,6 +504,7 @@ impl Config {
             maxmemory_samples: 5,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            maxmemory_eviction_tenacity: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             active_expire_effort: 1,
@@ -621,20 +630,6 @@ impl Config {
     }
 
     /// Canonical names of every parameter (aliases excluded), in table order.
-    /// Why this configuration asks for something Shoal cannot honour yet,
-    /// if it does. Parsing accepts such values (so a redis.conf reads the
-    /// same), but start-up and CONFIG SET refuse them: a memory limit that
-    /// nothing enforces would mislead the user.
-    pub fn unsupported(&self) -> Option<String> {
-        if self.maxmemory != 0 {
-            return Some(
-                "maxmemory is not supported yet: Shoal does not evict keys yet, only 0 (no limit) is accepted"
-                    .to_string(),
-            );
-        }
-        None
-    }
-
     pub fn names() -> Vec<&'static str> {
         PARAMS.iter().map(|p| p.name).collect()
     }
@@ -888,6 +883,7 @@ static PARAMS: &[Param] = &[
     int_param! { "port", IMMUTABLE, 0, 65535, INTEGER, port: u16 },
     special_param! { "bind", IMMUTABLE, MULTI_ARG, |c| c.bind.join(" ").into_bytes(), set_bind },
     int_param! { "shards", IMMUTABLE, 1, 1024, INTEGER, shards: usize },
+    int_param! { "busy-poll-us", MUTABLE, -1, 10000, INTEGER, busy_poll_us: i32 },
     special_param! { "requirepass", MUTABLE, ONE_ARG, |c| c.requirepass.clone().unwrap_or_default(), set_requirepass },
     int_param! { "maxclients", MUTABLE, 1, UINT_MAX, INTEGER, maxclients: u64 },
     int_param! { "databases", IMMUTABLE, 1, INT_MAX, INTEGER, databases: usize },
@@ -944,6 +940,7 @@ static PARAMS: &[Param] = &[
     int_param! { "maxmemory-samples", MUTABLE, 1, INT_MAX, INTEGER, maxmemory_samples: u32 },
     int_param! { "lfu-log-factor", MUTABLE, 0, INT_MAX, INTEGER, lfu_log_factor: u32 },
     int_param! { "lfu-decay-time", MUTABLE, 0, INT_MAX, INTEGER, lfu_decay_time: u32 },
+    int_param! { "maxmemory-eviction-tenacity", MUTABLE, 0, 100, INTEGER, maxmemory_eviction_tenacity: u32 },
     int_param! { "proto-max-bulk-len", MUTABLE, MB, LONG_MAX, MEMORY, proto_max_bulk_len: u64 },
     int_param! { "client-query-buffer-limit", MUTABLE, MB, LONG_MAX, MEMORY, client_query_buffer_limit: u64 },
     int_param! { "active-expire-effort", MUTABLE, 1, 10, INTEGER, active_expire_effort: u32 },
@@ -1004,7 +1001,7 @@ const REDIS_ONLY_DIRECTIVES: &[&str] = &[
     "io-threads", "io-threads-do-reads", "jemalloc-bg-thread", "latency-monitor-threshold",
     "latency-tracking-info-percentiles", "lazyfree-lazy-eviction", "lazyfree-lazy-expire",
     "lazyfree-lazy-server-del", "list-compress-depth", "loadmodule", "lua-time-limit",
-    "masterauth", "masteruser", "maxmemory-clients", "maxmemory-eviction-tenacity",
+    "masterauth", "masteruser", "maxmemory-clients",
     "min-replicas-max-lag", "min-replicas-to-write", "min-slaves-max-lag", "min-slaves-to-write",
     "no-appendfsync-on-rewrite", "oom-score-adj", "oom-score-adj-values", "proc-title-template",
     "propagation-error-behavior", "rdb-del-sync-files", "rdb-save-incremental-fsync",

@@ -235,10 +235,15 @@ fn get_matches_redis_7_0_rules() {
     let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["maxmemory", "maxmemory-policy", "maxmemory-samples"]
+        [
+            "maxmemory",
+            "maxmemory-policy",
+            "maxmemory-samples",
+            "maxmemory-eviction-tenacity"
+        ]
     );
     let got = cfg.get(&[b"MAXMEMORY*", b"maxmemory"]);
-    assert_eq!(got.len(), 3);
+    assert_eq!(got.len(), 4);
     assert_eq!(got[0].0, "maxmemory");
     // Globs see aliases too, reported under the alias.
     let got = cfg.get(&[b"hash-max-*"]);

@@ -77,6 +77,8 @@ pub struct Server {
     pub total_connections: AtomicU64,
     /// What INFO keeps between calls (rate samples, memory peak).
     pub info: crate::commands::server::InfoState,
+    /// What shards tell each other about their eviction candidates.
+    pub eviction: crate::shard::evict::Shared,
 }
 
 impl Server {
@@ -177,9 +179,6 @@ impl Running {
 
 /// Binds, starts the shard threads and returns without waiting.
 pub fn start(config: Config, install_signals: bool) -> io::Result<Running> {
-    if let Some(why) = config.unsupported() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
-    }
     let n = config.shards.max(1);
     if n > 64 {
         return Err(io::Error::new(
@@ -237,6 +236,7 @@ pub fn start(config: Config, install_signals: bool) -> io::Result<Running> {
             .unwrap_or_default(),
         total_connections: AtomicU64::new(0),
         info: Default::default(),
+        eviction: crate::shard::evict::Shared::new(n),
     });
 
     if install_signals {

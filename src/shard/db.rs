@@ -5,7 +5,8 @@
 //! Keys with a TTL are also listed in `volatile`, a key-only dict that the
 //! active expiry cycle samples: its cost is proportional to the number of
 //! keys that can expire, not to the size of the keyspace, and keys never read
-//! again are still reclaimed within a few cycles.
+//! again are still reclaimed within a few cycles. Eviction samples the same
+//! two dicts (all keys, or only those with a TTL); see shard::evict.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -13,6 +14,7 @@ use bytes::Bytes;
 
 use crate::commands::BlockKind;
 use crate::config::KeyspaceEvents;
+use crate::shard::evict::{self, Touch};
 use crate::types::bloom::BloomFilter;
 use crate::types::compact::CompactBytes;
 use crate::types::dict::Dict;
@@ -116,8 +118,18 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry in Unix milliseconds; 0 means none.
     pub expire_at: u64,
-    /// Seconds-resolution access clock (shard uptime) for OBJECT IDLETIME and LRU.
+    /// The access clock (10 ms ticks of server uptime, wrapping; see
+    /// shard::evict) when the key was last read or written: what OBJECT
+    /// IDLETIME, LRU, MRU and LFU decay look at. Under the FIFO policies
+    /// reads leave it alone, so it is the time the value was stored.
     pub access: u32,
+    /// LFU's logarithmic access counter (Redis's 8-bit one, starting at
+    /// [`evict::LFU_INIT_VAL`]), in a byte of its own rather than sharing
+    /// the clock's bits as in Redis: the entry had the room, and under LFU
+    /// the clock still serves as tie-break and decay time. Under the other
+    /// policies it only records whether the key was used since its value
+    /// was stored (LRU's probation, see shard::evict).
+    pub freq: u8,
     /// The string was built by modification (APPEND, SETRANGE), which Redis
     /// reports as `raw` even when short.
     pub raw: bool,
@@ -129,6 +141,7 @@ impl Entry {
             value,
             expire_at: 0,
             access: 0,
+            freq: evict::LFU_INIT_VAL,
             raw: false,
         }
     }
@@ -168,6 +181,14 @@ pub struct Db {
     expire_cursor: u64,
     /// Keys removed because their TTL passed (lazily or actively).
     pub expired: u64,
+    /// Keys removed by eviction to stay under `maxmemory`.
+    pub evicted: u64,
+    /// Under an MRU policy: the keys read, written or stored last, most
+    /// recent at the back, for eviction to start from.
+    /// Random sampling alone would rarely find the one key just used.
+    recent: VecDeque<CompactBytes>,
+    /// Whether `insert` records into `recent` (set while MRU is in force).
+    track_recent: bool,
     /// Keys that blocked clients wait on, each with its waiters' client ids
     /// in arrival order. It belongs to the database index, not to the data:
     /// FLUSHDB and SWAPDB leave it in place.
@@ -189,6 +210,10 @@ pub struct KeyEvent {
     pub event: &'static str,
     pub key: Bytes,
 }
+
+/// How many recently used keys MRU eviction remembers per database: enough
+/// for the bursts of evictions one write can need.
+const RECENT_KEYS: usize = 32;
 
 static EVENT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -245,6 +270,32 @@ impl Db {
         self.keys.get_mut(key)
     }
 
+    /// [`Db::get`] for a command that uses the key: its access clock and
+    /// LFU counter move as the eviction policy wants (Redis's lookupKey
+    /// without LOOKUP_NOTOUCH).
+    pub fn get_touched(&mut self, key: &[u8], now_ms: u64, touch: &Touch) -> Option<&mut Entry> {
+        self.expire_if_due(key, now_ms);
+        if touch.tracks_recent() {
+            self.track_recent = true;
+            if self.keys.contains_key(key) {
+                self.note_recent(key);
+            }
+        }
+        let e = self.keys.get_mut(key)?;
+        touch.apply(e);
+        Some(e)
+    }
+
+    fn note_recent(&mut self, key: &[u8]) {
+        if self.recent.back().is_some_and(|k| k.as_slice() == key) {
+            return;
+        }
+        if self.recent.len() == RECENT_KEYS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(CompactBytes::from_slice(key));
+    }
+
     /// The live entry for `key` without deleting anything (for read-only
     /// peeks that must not write, such as COMMAND GETKEYS-like paths).
     pub fn peek(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
@@ -263,6 +314,9 @@ impl Db {
             self.signal_ready(key);
         }
         let volatile = entry.expire_at != 0;
+        if self.track_recent {
+            self.note_recent(key);
+        }
         let old = self.keys.insert(key, entry);
         if old.is_none() && self.notify != 0 {
             self.notify_event(KeyspaceEvents::NEW, "new", key);
@@ -303,6 +357,7 @@ impl Db {
         std::mem::swap(&mut a.keys, &mut b.keys);
         std::mem::swap(&mut a.volatile, &mut b.volatile);
         std::mem::swap(&mut a.expire_cursor, &mut b.expire_cursor);
+        std::mem::swap(&mut a.recent, &mut b.recent);
         for db in [a, b] {
             let waiting: Vec<Bytes> = db.blocked.keys().cloned().collect();
             for k in waiting {
@@ -353,6 +408,7 @@ impl Db {
         self.keys.clear();
         self.volatile.clear();
         self.expire_cursor = 0;
+        self.recent.clear();
     }
 
     /// Moves the keys out (FLUSHDB/FLUSHALL, possibly to be freed on another
@@ -360,6 +416,7 @@ impl Db {
     /// a flush does not reset the count of expired keys INFO reports.
     pub fn take_keys(&mut self) -> Db {
         self.expire_cursor = 0;
+        self.recent.clear();
         Db {
             keys: std::mem::take(&mut self.keys),
             volatile: std::mem::take(&mut self.volatile),
@@ -412,6 +469,83 @@ impl Db {
         }
         self.expired += due.len() as u64;
         (examined, due.len())
+    }
+
+    // ---- eviction (see shard::evict) ----
+
+    /// Keys eviction may choose from: all of them, or under a volatile
+    /// policy only those with a TTL.
+    pub fn eviction_pool_len(&self, volatile: bool) -> usize {
+        if volatile {
+            self.volatile.len()
+        } else {
+            self.keys.len()
+        }
+    }
+
+    /// Calls `f` with up to `count` entries sampled from random places
+    /// (dictGetSomeKeys), from all keys or only those with a TTL.
+    pub fn sample_for_eviction(
+        &self,
+        volatile: bool,
+        count: usize,
+        rand: &mut impl FnMut() -> u64,
+        mut f: impl FnMut(&[u8], &Entry),
+    ) {
+        if volatile {
+            let keys = &self.keys;
+            self.volatile.sample(count, rand, |k, _| {
+                if let Some(e) = keys.get(k) {
+                    f(k, e);
+                }
+            });
+        } else {
+            self.keys.sample(count, rand, f);
+        }
+    }
+
+    /// A uniformly random key, from all keys or only those with a TTL.
+    pub fn random_for_eviction(
+        &self,
+        volatile: bool,
+        rand: &mut impl FnMut() -> u64,
+    ) -> Option<CompactBytes> {
+        let key = if volatile {
+            self.volatile.random_entry(rand)?.0
+        } else {
+            self.keys.random_entry(rand)?.0
+        };
+        Some(CompactBytes::from_slice(key))
+    }
+
+    /// The entry of `key` as it is, expired or not, without side effects.
+    pub fn peek_raw(&self, key: &[u8]) -> Option<&Entry> {
+        self.keys.get(key)
+    }
+
+    /// Keeps or stops keeping the recently used keys MRU eviction starts
+    /// from; stopping forgets them.
+    pub fn track_recent(&mut self, on: bool) {
+        if self.track_recent != on {
+            self.track_recent = on;
+            self.recent = VecDeque::new();
+        }
+    }
+
+    /// Takes the recently used keys, oldest first.
+    pub fn take_recent(&mut self) -> VecDeque<CompactBytes> {
+        std::mem::take(&mut self.recent)
+    }
+
+    /// Deletes `key` to free memory: counted in `evicted` and announced as
+    /// an `evicted` keyspace event, as Redis's performEvictions does.
+    pub fn evict(&mut self, key: &[u8]) -> bool {
+        if self.remove(key).is_none() {
+            return false;
+        }
+        self.evicted += 1;
+        self.notify_event(KeyspaceEvents::EVICTED, "evicted", key);
+        true
     }
 
     /// Heap bytes held by the tables themselves (nodes and buckets), not

@@ -11,6 +11,7 @@
 //! partitions it holds.
 
 pub mod db;
+pub mod evict;
 pub mod pubsub;
 
 use std::collections::HashMap;
@@ -170,6 +171,8 @@ pub struct Partition {
     pub kill_pending: bool,
     pub blocked: BlockedClients,
     pub pubsub: PubSub,
+    /// Eviction candidates kept between evictions (see shard::evict).
+    pub eviction: evict::Pool,
 }
 
 impl Partition {
@@ -182,6 +185,7 @@ impl Partition {
             kill_pending: false,
             blocked: BlockedClients::default(),
             pubsub: PubSub::default(),
+            eviction: evict::Pool::default(),
         }
     }
 

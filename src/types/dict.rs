@@ -42,7 +42,8 @@
 //!   node: it would grow a 56-byte node (24-byte value) into the next malloc
 //!   size class, and re-hashing a short key during rehash is cheap.
 //!
-//! Growth happens at load factor 1 (the bucket array doubles); shrinking when
+//! Growth happens at load factor 1 (the bucket array doubles; under a memory
+//! limit it may wait until 1.618, see `grow_if_needed`); shrinking when
 //! fewer than one entry per eight buckets remain, down to 4 buckets, so that a
 //! table oscillating around a size never resizes back and forth. As in Redis,
 //! no resize starts while one is in progress, inserts during a rehash go to
@@ -597,7 +598,16 @@ impl<V> Dict<V> {
             self.buckets[0] = alloc_buckets(MIN_BUCKETS);
         } else if self.used[0] >= size {
             // Usually 2 * size; more if a shrink-rehash took many inserts.
-            self.resize((self.used[0] + 1).next_power_of_two());
+            let target = (self.used[0] + 1).next_power_of_two();
+            // Under a memory limit the bigger array may wait (see
+            // alloc::may_grow), until chains get long at load 1.618.
+            // Asking sums every thread's counter, so a waiting table asks
+            // every 64 inserts.
+            let forced = self.used[0] * 1000 >= size * 1618;
+            let ask = self.used[0] == size || self.used[0].is_multiple_of(64);
+            if forced || (ask && crate::alloc::may_grow(target * size_of::<Link<V>>())) {
+                self.resize(target);
+            }
         }
     }
 

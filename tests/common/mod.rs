@@ -3,12 +3,14 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use shoal::config::Config;
 use shoal::server::{start, Running};
+use shoal::util::slot::key_slot;
 pub use shoal_protocol::Frame;
 
 pub struct TestServer {
@@ -205,4 +207,65 @@ pub fn raw3(server: &TestServer) -> Raw {
         Frame::Map(_) => raw,
         other => panic!("HELLO 3 answered {other:?}"),
     }
+}
+
+// ---- helpers for tests with blocked clients and two shards ----
+
+/// A key with `prefix` on shard `shard` of a two-shard server (slots below
+/// 8192 belong to shard 0).
+pub fn key_on(shard: usize, prefix: &str) -> String {
+    (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .find(|k| usize::from(key_slot(k.as_bytes()) >= 8192) == shard)
+        .unwrap_or_default()
+}
+
+pub fn blocked_clients(c: &mut Raw) -> usize {
+    let info = c.wire(&["INFO", "clients"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(usize::MAX)
+}
+
+/// Waits (at most 5 s) until the server reports `n` blocked clients.
+pub fn wait_blocked(c: &mut Raw, n: usize) {
+    let start = Instant::now();
+    loop {
+        let now = blocked_clients(c);
+        if now == n {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "expected {n} blocked clients, server reports {now}"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether a reply arrives on `c` within `ms` milliseconds.
+pub fn reply_within(c: &mut Raw, ms: u64) -> bool {
+    c.stream
+        .set_read_timeout(Some(Duration::from_millis(ms)))
+        .expect("timeout");
+    let mut b = [0u8; 1];
+    let got = match c.stream.peek(&mut b) {
+        Ok(n) => n > 0,
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => false,
+        Err(e) => panic!("read failed: {e}"),
+    };
+    c.stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    got
+}
+
+pub fn send(c: &mut Raw, args: &[&str]) {
+    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+    c.send(&a);
+}
+
+pub fn read(c: &mut Raw) -> String {
+    String::from_utf8_lossy(&c.read_wire()).into_owned()
 }
