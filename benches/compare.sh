@@ -24,13 +24,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 cd "$(dirname "$0")/.."
-command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null || {
-  apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null; }
+. benches/lib.sh
+need_redis
 cargo build --release -q --bin shoal-server
 WORK=$(mktemp -d); PIDS=()
 trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-up() { for _ in $(seq 1 100); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
 
 RP=$(port); SP=$(port)
 redis-server --port "$RP" --save '' --appendonly no --daemonize no >"$WORK/redis.log" 2>&1 & RPID=$!; PIDS+=("$RPID")
@@ -41,7 +39,6 @@ bench() { # port test pipeline -> rps
   redis-benchmark -p "$1" -t "$2" -n "$N" -c "$C" -P "$3" -r 1000000 -d 16 --csv -q 2>/dev/null \
     | awk -F'"' 'NR>1 && $2!="" {v=$4} END {print v}'
 }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "redis-benchmark -n $N -c $C -r 1000000 -d 16; Shoal --shards $SHARDS; $ROUNDS rounds, medians"
 printf '%-8s %4s %14s %14s %8s\n' test P shoal redis ratio

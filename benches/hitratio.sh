@@ -35,15 +35,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 cd "$(dirname "$0")/.."
-command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
-  apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null; }
+. benches/lib.sh
+need_redis
 [ "$BUILD" = 1 ] && cargo build --release -q --bin shoal-server --example hitratio
 LOAD=target/release/examples/hitratio
 WORK=$(mktemp -d); PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-up() { for _ in $(seq 1 100); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
 MAXBYTES=$((MAXMB * 1024 * 1024))
 
 # start NAME POLICY -> sets PORT and SPID
@@ -101,7 +99,6 @@ for round in 1 2 3; do
   start shoal allkeys-lru; s=$("$LOAD" fill "$PORT" $((2 * MAXBYTES)) "$round" 8); stop
   note_peaks shoal "$s"; field ops_per_sec <<<"$s" >>"$WORK/t.shoaln"
 done
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 orr=$(median <"$WORK/t.redis"); o1=$(median <"$WORK/t.shoal1"); on=$(median <"$WORK/t.shoaln")
 printf '%-26s %12s %12s %7s\n' metric shoal redis ratio
 printf '%-26s %12.0f %12.0f %7.2f\n' "set_ops_per_sec shards=1" "$o1" "$orr" "$(python3 -c "print($o1/$orr)")"

@@ -23,8 +23,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 cd "$(dirname "$0")/.."
-command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
-  apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null; }
+. benches/lib.sh
+need_redis
 [ "$BUILD" = 1 ] && cargo build --release -q --bin shoal-server
 WORK=$(mktemp -d); PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -149,8 +149,6 @@ keys = int(c.call(b"DBSIZE")[1:])
 print(keys, u0, used(c), r0, rss())
 PY
 
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-up() { for _ in $(seq 1 100); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
 start() { # name -> sets P and PID
   P=$(port)
   if [ "$1" = shoal ]; then

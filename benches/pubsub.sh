@@ -18,20 +18,17 @@ while [ $# -gt 0 ]; do
   esac
 done
 cd "$(dirname "$0")/.."
-command -v redis-server >/dev/null && command -v redis-cli >/dev/null || {
-  apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null; }
+. benches/lib.sh
+need_redis
 cargo build --release -q --bin shoal-server --example pubsub_load
 LOAD=target/release/examples/pubsub_load
 WORK=$(mktemp -d); PIDS=()
 trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-up() { for _ in $(seq 1 100); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
 RP=$(port); SP=$(port)
 redis-server --port "$RP" --save '' --appendonly no >"$WORK/redis.log" 2>&1 & PIDS+=($!)
 target/release/shoal-server --port "$SP" --shards "$SHARDS" >"$WORK/shoal.log" 2>&1 & PIDS+=($!)
 up "$RP"; up "$SP"
 rate() { "$LOAD" "$1" "$SUBS" "$BYTES" "$SECS" | sed -n 's/.*delivered_per_sec=\([0-9]*\).*/\1/p'; }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 : >"$WORK/s"; : >"$WORK/r"
 for r in $(seq 1 "$ROUNDS"); do
   if [ $((r % 2)) -eq 1 ]; then rate "$SP" >>"$WORK/s"; rate "$RP" >>"$WORK/r"

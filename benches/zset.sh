@@ -33,6 +33,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
   SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo -n"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
@@ -175,15 +176,12 @@ fn main() {
 RUST
 rustc -O --edition 2021 -o "$WORK/zload" "$WORK/zload.rs"
 
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-up() { for _ in $(seq 1 100); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
 RP=$(port); SP=$(port)
 redis-server --port "$RP" --save '' --appendonly no --daemonize no >"$WORK/redis.log" 2>&1 & RPID=$!; PIDS+=("$RPID")
 "$BIN" --port "$SP" --shards 1 >"$WORK/shoal.log" 2>&1 & SPID=$!; PIDS+=("$SPID")
 up "$RP"; up "$SP"
 used() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}'; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "== memory: one sorted set of $MEMBERS members (player:N, integer scores), pipelined ZADDs"
 printf '%-6s %14s %14s %12s %10s\n' server used_memory empty_server bytes/member load_s

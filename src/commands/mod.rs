@@ -18,6 +18,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod memory;
+pub mod multi;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -56,6 +57,14 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const MAY_REPLICATE: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    /// Shoal's own, not shown by COMMAND INFO: a command that names no keys
+    /// needs every shard held (EVAL and FCALL with no declared keys, whose
+    /// scripts may still touch any key).
+    pub const ALL_SHARDS_WITHOUT_KEYS: u32 = 1 << 24;
+    /// Shoal's own, not shown by COMMAND INFO: the command runs a script
+    /// (EVAL, FCALL, ...), which may run long enough for the shard loop to
+    /// answer other clients -BUSY meanwhile (server::busy).
+    pub const RUNS_SCRIPT: u32 = 1 << 25;
 
     /// Names in the order Redis prints them in COMMAND INFO.
     pub const NAMES: &[(u32, &str)] = &[
@@ -398,6 +407,9 @@ pub struct Ctx<'a> {
     pub ready_key: Option<&'a [u8]>,
     /// Set by [`Ctx::block_on`]: the command found nothing and wants to wait.
     pub block: Option<BlockRequest>,
+    /// The issuing client's id (CLIENT ID), wherever the command runs; 0
+    /// when no client issued it.
+    pub client_id: u64,
 }
 
 /// What a blocking command that found nothing to serve asks the runtime for.

@@ -24,6 +24,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     super::pubsub::COMMANDS,
     super::bloom::COMMANDS,
     super::zset::COMMANDS,
+    super::multi::COMMANDS,
 ];
 
 pub struct CommandTable {

@@ -52,7 +52,7 @@ pub enum TxKind {
 
 /// Splits one shard's part of a fan-out reply into what precedes its final
 /// `:n` and n (0 when the part ends otherwise).
-fn split_final_integer(data: &[u8]) -> (&[u8], i64) {
+pub fn split_final_integer(data: &[u8]) -> (&[u8], i64) {
     let body = data.strip_suffix(b"\r\n").unwrap_or(data);
     let start = body
         .windows(2)
@@ -79,6 +79,16 @@ pub struct Tx {
     pub granted: u64,
     pub db: usize,
     pub resp3: bool,
+    /// EXEC's queued commands, when this transaction is one.
+    pub exec: Option<Box<Multi>>,
+}
+
+/// A transaction being queued between MULTI and EXEC.
+#[derive(Default)]
+pub struct Multi {
+    pub commands: Vec<(&'static CommandSpec, Vec<Bytes>)>,
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub aborted: bool,
 }
 
 /// A blocking command the connection waits on. Later commands wait too.
@@ -117,6 +127,10 @@ pub struct Conn {
     pub next_seq: u64,
     pub tx: Option<Tx>,
     pub blocked: Option<ConnBlock>,
+    /// Inside MULTI: the commands queued so far.
+    pub multi: Option<Box<Multi>>,
+    /// Shards holding keys this connection WATCHes, one bit each.
+    pub watching: u64,
     /// Mirrors of the ClientInfo fields the hot path reads, to avoid a slab
     /// lookup per command.
     pub db: usize,
@@ -152,6 +166,8 @@ impl Conn {
             next_seq: 0,
             tx: None,
             blocked: None,
+            multi: None,
+            watching: 0,
             db: 0,
             resp3: false,
             authenticated: false,

@@ -8,6 +8,7 @@
 //! what they need and refresh when `config_epoch` moves) and a few global
 //! counters. Nothing on the per-command path takes a lock.
 
+pub mod busy;
 pub mod conn;
 pub mod msg;
 pub mod shard_loop;

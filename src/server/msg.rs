@@ -58,6 +58,8 @@ pub enum Msg {
     /// Messages to publish to this shard's subscribers (keyspace
     /// notifications raised on another shard): (channel, message).
     Publish { items: Vec<(Bytes, Bytes)> },
+    /// Forget every key client `client_id` WATCHes here.
+    Unwatch { client_id: u64 },
     /// Configuration changed: refresh the cached copy.
     ConfigChanged,
 }

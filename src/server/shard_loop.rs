@@ -48,7 +48,9 @@ use shoal_protocol::{encode, Limits, RequestParser};
 use slab::Slab;
 
 mod blocking;
+mod multi;
 mod pubsub;
+mod script;
 
 use crate::commands::{self, BlockRequest, CommandSpec, Ctx, Scope};
 use crate::config::OutputLimit;
@@ -163,6 +165,8 @@ pub struct ShardLoop {
     applied_notify: u32,
     /// When the last poll returned events.
     last_activity: Instant,
+    /// Events taken while a script was busy that the loop must still handle.
+    busy_later: Vec<Token>,
 }
 
 impl ShardLoop {
@@ -199,6 +203,7 @@ impl ShardLoop {
             multi_blocked: Vec::new(),
             applied_notify: 0,
             last_activity: Instant::now(),
+            busy_later: Vec::new(),
             server,
         })
     }
@@ -289,6 +294,9 @@ impl ShardLoop {
                         }
                     }
                 }
+            }
+            if !self.busy_later.is_empty() {
+                self.handle_busy_later();
             }
             self.drain_inbox();
             if self.next_block_deadline != 0
@@ -443,7 +451,7 @@ impl ShardLoop {
     }
 
     fn on_readable(&mut self, token: usize) {
-        let held = self.hold.is_some();
+        let held = self.held_for_clients();
         let Some(c) = self.conns.get_mut(token) else {
             return;
         };
@@ -510,13 +518,14 @@ impl ShardLoop {
                 self.part().stats.net_input_bytes += n as u64;
             }
             self.process_input(token);
+            let held = self.held_for_clients();
             let Some(c) = self.conns.get_mut(token) else {
                 return;
             };
             if n < want {
                 return; // a short read means the socket is drained
             }
-            if !c.may_read() || self.hold.is_some() {
+            if !c.may_read() || held {
                 c.read_pending = true;
                 if self.hold.is_some() {
                     self.mark_runnable(token);
@@ -530,7 +539,7 @@ impl ShardLoop {
     fn process_input(&mut self, token: usize) {
         let mut did_work = false;
         loop {
-            if self.hold.is_some() {
+            if self.held_for_clients() {
                 self.mark_runnable(token);
                 break;
             }
@@ -565,18 +574,55 @@ impl ShardLoop {
         }
     }
 
+    /// Whether this shard's clients must wait: its partition is held by a
+    /// transaction. Not while a script is busy: then they are answered
+    /// -BUSY, which touches no partition.
+    fn held_for_clients(&self) -> bool {
+        self.hold.is_some() && script::busy_error(&self.server).is_none()
+    }
+
     /// Routes one parsed command: run here, forward, or start a transaction.
     fn dispatch(&mut self, token: usize, args: &[Bytes]) {
         let server = self.shared();
         let spec = match server.table.resolve(args) {
             Ok(spec) => spec,
             Err(e) => {
-                if let Some(c) = self.conns.get_mut(token) {
-                    encode::error(c.reply_buf(), e.text().as_bytes());
+                let Some(c) = self.conns.get_mut(token) else {
+                    return;
+                };
+                let text = e.text();
+                if args
+                    .first()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(b"exec"))
+                {
+                    // A malformed EXEC ends the transaction, naming why
+                    // (Redis says so even outside MULTI).
+                    c.multi = None;
+                    let why = text.strip_prefix("ERR ").unwrap_or(&text);
+                    let msg = format!("EXECABORT Transaction discarded because of: {why}");
+                    encode::error(c.reply_buf(), msg.as_bytes());
+                    self.unwatch_all(token);
+                    return;
                 }
+                if let Some(m) = c.multi.as_mut() {
+                    m.aborted = true;
+                }
+                encode::error(c.reply_buf(), text.as_bytes());
                 return;
             }
         };
+        if let Some(text) = script::busy_error(server) {
+            if self.hold.is_some() || !spec.has(commands::flag::ALLOW_BUSY) {
+                let Some(c) = self.conns.get_mut(token) else {
+                    return;
+                };
+                if let Some(m) = c.multi.as_mut() {
+                    m.aborted = true;
+                }
+                script::busy_reply(server, args, text, c.reply_buf());
+                return;
+            }
+        }
         let now = self.now_ms;
         let nshards = server.nshards();
         let self_id = self.id;
@@ -606,6 +652,14 @@ impl ShardLoop {
             encode::error(c.reply_buf(), e.as_bytes());
             return;
         }
+        if (c.multi.is_some() || spec.group == "transactions" || spec.name == "reset")
+            && self.transaction_command(token, spec, args)
+        {
+            return;
+        }
+        let Some(c) = self.conns.get_mut(token) else {
+            return;
+        };
 
         let mut need: u64 = 0;
         if spec.scope == Scope::All {
@@ -618,6 +672,13 @@ impl ShardLoop {
             spec.for_each_key_of(args, |i| {
                 need |= 1u64 << server.shard_of_key(&args[i]);
             });
+            if need == 0 && spec.has(commands::flag::ALL_SHARDS_WITHOUT_KEYS) {
+                need = if nshards == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << nshards) - 1
+                };
+            }
         }
         let own = 1u64 << self_id;
         let blocking = spec.has(commands::flag::BLOCKING);
@@ -633,28 +694,22 @@ impl ShardLoop {
             encode::error(c.reply_buf(), evict::OOM_ERROR.as_bytes());
             return;
         }
-        if spec.scope == Scope::FanOut && nshards > 1 {
-            self.run_fan_out(token, spec, args, client_idx);
+        if local && spec.has(commands::flag::RUNS_SCRIPT) {
+            self.run_script_here(token, spec, args);
+        } else if spec.scope == Scope::FanOut && nshards > 1 {
+            self.run_fan_out(token, spec, args);
         } else if (need == 0 || need == own) && blocking {
-            self.run_blocking_here(token, spec, args, client_idx);
+            self.run_blocking_here(token, spec, args);
         } else if (need == 0 || need == own) && self.cached.notify != 0 {
-            self.run_here_notifying(token, spec, args, client_idx);
+            self.run_here_notifying(token, spec, args);
         } else if need == 0 || need == own {
-            let (db, resp3) = (c.db, c.resp3);
-            let out = c.reply_buf();
-            execute(
-                server,
-                self_id,
-                own,
-                spec,
-                args,
-                db,
-                resp3,
-                Some(client_idx),
-                now,
-                ExecOpts::default(),
-                out,
-            );
+            let Some(inv) = self.local_invocation(token) else {
+                return;
+            };
+            let Some(c) = self.conns.get_mut(token) else {
+                return;
+            };
+            inv.run(spec, args, c.reply_buf());
             if matches!(spec.keys, commands::Keys::None) || spec.scope == Scope::Home {
                 self.sync_client(token);
             }
@@ -696,6 +751,7 @@ impl ShardLoop {
                 granted: 0,
                 db: c.db,
                 resp3: c.resp3,
+                exec: None,
             });
             self.part().stats.cross_shard_hops += 1;
             self.acquire_next(token);
@@ -705,33 +761,12 @@ impl ShardLoop {
     /// Runs a local command while keyspace notifications are on: its reply
     /// waits until its events are published, so that a client subscribed
     /// to its own keys' events (RESP3) gets them first, as from Redis.
-    fn run_here_notifying(
-        &mut self,
-        token: usize,
-        spec: &'static CommandSpec,
-        args: &[Bytes],
-        client: usize,
-    ) {
-        let server = self.shared();
-        let now = self.now_ms;
-        let Some(c) = self.conns.get(token) else {
+    fn run_here_notifying(&mut self, token: usize, spec: &'static CommandSpec, args: &[Bytes]) {
+        let Some(inv) = self.local_invocation(token) else {
             return;
         };
-        let (db, resp3) = (c.db, c.resp3);
         let mut out = Vec::new();
-        execute(
-            server,
-            self.id,
-            1u64 << self.id,
-            spec,
-            args,
-            db,
-            resp3,
-            Some(client),
-            now,
-            ExecOpts::default(),
-            &mut out,
-        );
+        inv.run(spec, args, &mut out);
         if matches!(spec.keys, commands::Keys::None) || spec.scope == Scope::Home {
             self.sync_client(token);
         }
@@ -743,35 +778,18 @@ impl ShardLoop {
 
     /// Runs a Scope::FanOut command here and on every other shard; the
     /// connection's reply is the sum of their integer replies.
-    fn run_fan_out(
-        &mut self,
-        token: usize,
-        spec: &'static CommandSpec,
-        args: &[Bytes],
-        client: usize,
-    ) {
-        let server = self.shared();
-        let nshards = server.nshards();
-        let now = self.now_ms;
+    fn run_fan_out(&mut self, token: usize, spec: &'static CommandSpec, args: &[Bytes]) {
+        let nshards = self.server.nshards();
+        let Some(inv) = self.local_invocation(token) else {
+            return;
+        };
         let Some(c) = self.conns.get_mut(token) else {
             return;
         };
         let (db, resp3, conn) = (c.db, c.resp3, ConnRef { token, id: c.id });
         let seq = c.open_fan_out_slot(nshards);
         let mut out = Vec::new();
-        execute(
-            server,
-            self.id,
-            1u64 << self.id,
-            spec,
-            args,
-            db,
-            resp3,
-            Some(client),
-            now,
-            ExecOpts::default(),
-            &mut out,
-        );
+        inv.run(spec, args, &mut out);
         c.fill_slot(seq, out);
         for shard in (0..nshards).filter(|&s| s != self.id) {
             self.outbox[shard].push(Msg::Exec {
@@ -785,6 +803,24 @@ impl ShardLoop {
             });
         }
         self.after_commands();
+    }
+
+    /// How connection `token` runs a command on this shard's own partition.
+    fn local_invocation<'s>(&self, token: usize) -> Option<Invocation<'s>> {
+        let c = self.conns.get(token)?;
+        Some(Invocation {
+            server: self.shared(),
+            shard_id: self.id,
+            held: 1u64 << self.id,
+            db: c.db,
+            resp3: c.resp3,
+            client: Some(c.client),
+            now_ms: self.now_ms,
+            opts: ExecOpts {
+                client_id: c.id,
+                ..ExecOpts::default()
+            },
+        })
     }
 
     /// Copies the client state a command may have changed (SELECT, HELLO,
@@ -893,19 +929,25 @@ impl ShardLoop {
         let Some(c) = self.conns.get_mut(token) else {
             return;
         };
-        let Some(tx) = c.tx.take() else {
+        let Some(mut tx) = c.tx.take() else {
             return;
         };
+        let client_id = c.id;
         // The issuing client's metadata is reachable only if this shard is
         // among those held for the transaction.
         let own_held = tx.need & (1u64 << self_id) != 0;
         let mut done = None;
         match &tx.kind {
+            TxKind::Run if tx.exec.is_some() => {
+                let commands = tx.exec.take().map(|m| m.commands).unwrap_or_default();
+                done = Some(self.run_exec(token, tx.need, &commands));
+            }
             TxKind::Run => {
                 let client = own_held.then_some(c.client);
                 let opts = ExecOpts {
                     may_block: tx.spec.has(commands::flag::BLOCKING),
                     ready_key: None,
+                    client_id,
                 };
                 let mut out = Vec::new();
                 // Memory limit: evict from the held shards first, or refuse.
@@ -915,6 +957,13 @@ impl ShardLoop {
                 let block = if oom {
                     encode::error(&mut out, evict::OOM_ERROR.as_bytes());
                     None
+                } else if tx.spec.has(commands::flag::RUNS_SCRIPT) {
+                    self.serving_while_busy(token, || {
+                        execute(
+                            server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client,
+                            now, opts, &mut out,
+                        )
+                    })
                 } else {
                     execute(
                         server, self_id, tx.need, tx.spec, &tx.args, tx.db, tx.resp3, client, now,
@@ -1013,6 +1062,7 @@ impl ShardLoop {
                 let opts = ExecOpts {
                     may_block: spec.has(commands::flag::BLOCKING),
                     ready_key: None,
+                    client_id: conn.id,
                 };
                 // Memory limit: evict here first, or refuse (shard::evict).
                 let oom = self.cached.maxmemory != 0
@@ -1081,6 +1131,13 @@ impl ShardLoop {
             Msg::Granted { txid, shard, conn } => self.on_granted(txid, shard, conn),
             Msg::Release { txid } => self.on_release(txid),
             Msg::ConfigChanged => self.refresh_config(),
+            Msg::Unwatch { client_id } => {
+                if self.hold.is_some() {
+                    self.deferred.push_back(Msg::Unwatch { client_id });
+                } else {
+                    self.part().unwatch_all(client_id);
+                }
+            }
             Msg::Publish { items } => {
                 if self.hold.is_some() {
                     self.deferred.push_back(Msg::Publish { items });
@@ -1204,6 +1261,7 @@ impl ShardLoop {
                 self.to_close.push(token);
                 continue;
             }
+            self.unwatch_all(token);
             let mut c = self.conns.remove(token);
             if let Some(b) = c.blocked.take() {
                 self.abandon_wait(c.id, token, b);
@@ -1342,6 +1400,46 @@ pub struct ExecOpts<'k> {
     pub may_block: bool,
     /// A retry after this key received data.
     pub ready_key: Option<&'k [u8]>,
+    /// The issuing client's id (see [`Ctx::client_id`]).
+    pub client_id: u64,
+}
+
+/// Everything [`execute`] needs besides the command: where it runs, for
+/// whom, and how.
+#[derive(Clone, Copy)]
+pub struct Invocation<'a> {
+    pub server: &'a Server,
+    pub shard_id: usize,
+    pub held: u64,
+    pub db: usize,
+    pub resp3: bool,
+    pub client: Option<usize>,
+    pub now_ms: u64,
+    pub opts: ExecOpts<'a>,
+}
+
+impl Invocation<'_> {
+    /// [`execute`] with these settings.
+    pub fn run(
+        &self,
+        spec: &'static CommandSpec,
+        args: &[Bytes],
+        out: &mut Vec<u8>,
+    ) -> Option<BlockRequest> {
+        execute(
+            self.server,
+            self.shard_id,
+            self.held,
+            spec,
+            args,
+            self.db,
+            self.resp3,
+            self.client,
+            self.now_ms,
+            self.opts,
+            out,
+        )
+    }
 }
 
 /// Runs one command's handler with access to the partitions in `held`,
@@ -1383,6 +1481,7 @@ pub fn execute(
             may_block: opts.may_block,
             ready_key: opts.ready_key,
             block: None,
+            client_id: opts.client_id,
         };
         let r = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, args)));
         if matches!(r, Ok(Ok(()))) && opts.may_block {

@@ -200,6 +200,21 @@ pub struct Db {
     /// thread), and the events raised since they were last published.
     pub notify: u32,
     pub events: Vec<KeyEvent>,
+    /// Keys WATCHed by clients, with each watcher's mark. Like `blocked`,
+    /// it belongs to the database index: FLUSHDB and SWAPDB touch the
+    /// marks and leave them in place.
+    watched: HashMap<Bytes, Vec<WatchMark>>,
+}
+
+/// One client's WATCH of one key.
+#[derive(Debug, Clone, Copy)]
+struct WatchMark {
+    client: u64,
+    /// The key was changed since the WATCH: the client's EXEC must fail.
+    dirty: bool,
+    /// The key had already expired (but was not yet deleted) when it was
+    /// watched: its deletion by expiry changes nothing the client saw.
+    expired: bool,
 }
 
 /// A keyspace notification waiting to be published. `seq` orders the
@@ -254,6 +269,11 @@ impl Db {
     /// Raises keyspace notification `event` of `class` on `key`, if those
     /// notifications are enabled.
     pub fn notify_event(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        // Every change to a key raises an event, whether or not anyone
+        // listens: the one hook WATCH needs (Redis's signalModifiedKey).
+        if !self.watched.is_empty() {
+            self.touch_watched(key);
+        }
         let on = KeyspaceEvents::KEYSPACE | KeyspaceEvents::KEYEVENT;
         if self.notify & class != 0 && self.notify & on != 0 {
             self.events.push(KeyEvent {
@@ -354,6 +374,8 @@ impl Db {
     /// progress move, blocked clients stay with their index and are offered
     /// whatever their keys now hold.
     pub fn swap_data(a: &mut Db, b: &mut Db) {
+        a.touch_all_watched(Some(&b.keys));
+        b.touch_all_watched(Some(&a.keys));
         std::mem::swap(&mut a.keys, &mut b.keys);
         std::mem::swap(&mut a.volatile, &mut b.volatile);
         std::mem::swap(&mut a.expire_cursor, &mut b.expire_cursor);
@@ -405,6 +427,7 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
+        self.touch_all_watched(None);
         self.keys.clear();
         self.volatile.clear();
         self.expire_cursor = 0;
@@ -415,6 +438,7 @@ impl Db {
     /// thread), leaving this db empty. Statistics and blocked clients stay:
     /// a flush does not reset the count of expired keys INFO reports.
     pub fn take_keys(&mut self) -> Db {
+        self.touch_all_watched(None);
         self.expire_cursor = 0;
         self.recent.clear();
         Db {
@@ -469,6 +493,82 @@ impl Db {
         }
         self.expired += due.len() as u64;
         (examined, due.len())
+    }
+
+    // ---- WATCH ----
+
+    /// Starts watching `key` for `client` (again watching it is a no-op).
+    pub fn watch(&mut self, key: &[u8], client: u64, now_ms: u64) {
+        let expired = self
+            .keys
+            .get(key)
+            .is_some_and(|e| e.expire_at != 0 && e.expire_at <= now_ms);
+        let marks = match self.watched.get_mut(key) {
+            Some(m) => m,
+            None => self.watched.entry(Bytes::copy_from_slice(key)).or_default(),
+        };
+        if !marks.iter().any(|m| m.client == client) {
+            marks.push(WatchMark {
+                client,
+                dirty: false,
+                expired,
+            });
+        }
+    }
+
+    pub fn unwatch(&mut self, key: &[u8], client: u64) {
+        if let Some(marks) = self.watched.get_mut(key) {
+            marks.retain(|m| m.client != client);
+            if marks.is_empty() {
+                self.watched.remove(key);
+            }
+        }
+    }
+
+    /// Whether `client`'s watch of `key` saw a change: the key was touched,
+    /// or it has logically expired since (even if not yet deleted).
+    pub fn watch_broken(&self, key: &[u8], client: u64, now_ms: u64) -> bool {
+        let Some(mark) = self
+            .watched
+            .get(key)
+            .and_then(|m| m.iter().find(|m| m.client == client))
+        else {
+            return false;
+        };
+        mark.dirty
+            || (!mark.expired
+                && self
+                    .keys
+                    .get(key)
+                    .is_some_and(|e| e.expire_at != 0 && e.expire_at <= now_ms))
+    }
+
+    fn touch_watched(&mut self, key: &[u8]) {
+        let present = self.keys.get(key).is_some();
+        if let Some(marks) = self.watched.get_mut(key) {
+            for m in marks {
+                if m.expired && !present {
+                    // The expired key it saw is now deleted: logically the
+                    // same (Redis clears the flag the same way).
+                    m.expired = false;
+                } else {
+                    m.dirty = true;
+                }
+            }
+        }
+    }
+
+    /// FLUSHDB, FLUSHALL and SWAPDB: every watched key that exists here
+    /// (or in `other`, the database swapped in) changes.
+    fn touch_all_watched(&mut self, other: Option<&Dict<Entry>>) {
+        let keys = &self.keys;
+        for (key, marks) in self.watched.iter_mut() {
+            if keys.get(key).is_some() || other.is_some_and(|o| o.get(key).is_some()) {
+                for m in marks {
+                    m.dirty = true;
+                }
+            }
+        }
     }
 
     // ---- eviction (see shard::evict) ----

@@ -173,6 +173,8 @@ pub struct Partition {
     pub pubsub: PubSub,
     /// Eviction candidates kept between evictions (see shard::evict).
     pub eviction: evict::Pool,
+    /// The keys each client (by id) WATCHes here: (database, key).
+    watching: HashMap<u64, Vec<(usize, Bytes)>>,
 }
 
 impl Partition {
@@ -186,7 +188,48 @@ impl Partition {
             blocked: BlockedClients::default(),
             pubsub: PubSub::default(),
             eviction: evict::Pool::default(),
+            watching: HashMap::new(),
         }
+    }
+
+    /// WATCH: `client` watches `key` of database `db` (held here).
+    pub fn watch(&mut self, db: usize, key: &[u8], client: u64, now_ms: u64) {
+        let Some(d) = self.dbs.get_mut(db) else {
+            return;
+        };
+        d.watch(key, client, now_ms);
+        let keys = self.watching.entry(client).or_default();
+        if !keys.iter().any(|(i, k)| *i == db && k == key) {
+            keys.push((db, Bytes::copy_from_slice(key)));
+        }
+    }
+
+    /// Whether any key `client` watches here changed since it was watched.
+    pub fn watch_broken(&self, client: u64, now_ms: u64) -> bool {
+        self.watching.get(&client).is_some_and(|keys| {
+            keys.iter().any(|(db, key)| {
+                self.dbs
+                    .get(*db)
+                    .is_some_and(|d| d.watch_broken(key, client, now_ms))
+            })
+        })
+    }
+
+    /// Forgets every key `client` watches here (EXEC, DISCARD, UNWATCH,
+    /// RESET, disconnection).
+    pub fn unwatch_all(&mut self, client: u64) {
+        if let Some(keys) = self.watching.remove(&client) {
+            for (db, key) in keys {
+                if let Some(d) = self.dbs.get_mut(db) {
+                    d.unwatch(&key, client);
+                }
+            }
+        }
+    }
+
+    /// How many keys `client` watches here (CLIENT LIST's `watch=`).
+    pub fn watch_count(&self, client: u64) -> usize {
+        self.watching.get(&client).map_or(0, Vec::len)
     }
 
     /// Keys removed by expiry across all databases.
@@ -220,6 +263,11 @@ pub struct Store<'a> {
 impl<'a> Store<'a> {
     pub fn new(ptrs: &'a [PartitionPtr], held: u64) -> Store<'a> {
         Store { ptrs, held }
+    }
+
+    /// The partitions this command may touch, one bit per shard.
+    pub fn held(&self) -> u64 {
+        self.held
     }
 
     pub fn holds(&self, shard: usize) -> bool {

@@ -258,6 +258,37 @@ async function pubsub(r, proto, p, opts) {
   }
 }
 
+async function transaction(r, proto, p, opts) {
+  const res = await r.multi().set(`${p}tx:a`, 1).incr(`${p}tx:a`).get(`${p}tx:a`).exec();
+  check(JSON.stringify(res) === JSON.stringify([[null, "OK"], [null, 2], [null, "2"]]), `MULTI/EXEC ${JSON.stringify(res)}`);
+  // A runtime error stays in its slot; the other commands still run.
+  await r.lpush(`${p}tx:l`, "x");
+  const res2 = await r.multi().incr(`${p}tx:l`).set(`${p}tx:b`, "y").exec();
+  check(res2[0][0] instanceof ReplyError && /WRONGTYPE/.test(res2[0][0].message) && res2[1][1] === "OK",
+    `runtime error inside EXEC: ${res2}`);
+  // Another connection's write to a watched key makes EXEC answer null.
+  const other = connect(opts);
+  try {
+    await whenReady(other);
+    check((await r.watch(`${p}tx:w`)) === "OK", "WATCH");
+    await other.set(`${p}tx:w`, "changed");
+    const res3 = await r.multi().set(`${p}tx:w`, "mine").exec();
+    check(res3 === null, `EXEC after a broken WATCH: ${JSON.stringify(res3)}`);
+    check((await r.get(`${p}tx:w`)) === "changed", "the transaction did not run");
+  } finally {
+    other.disconnect();
+  }
+  // A queueing error aborts the whole transaction.
+  let aborted = null;
+  try {
+    await r.multi().set(`${p}tx:c`, 1).call("NOSUCHCOMMAND").exec();
+  } catch (e) {
+    aborted = e;
+  }
+  check(aborted && /EXECABORT/.test(aborted.message), `EXECABORT: ${aborted && aborted.message}`);
+  check((await r.exists(`${p}tx:c`)) === 0, "aborted transaction left nothing");
+}
+
 async function cleanup(r, p) {
   const stream = r.scanStream({ match: `${p}*`, count: 1000 });
   for await (const batch of stream) if (batch.length) await r.del(...batch);
@@ -269,7 +300,7 @@ async function main() {
     ["resp3 (default)", 3, {}],
     ["resp2", 2, { protocol: 2 }],
   ];
-  const scenarios = { handshake, cacheAside, pipeline, errors, keysAndStrings, pubsub };
+  const scenarios = { handshake, cacheAside, pipeline, errors, keysAndStrings, pubsub, transaction };
   for (const [label, proto, opts] of variants) {
     const p = `io:${proto}:${process.pid}:`;
     for (const [name, fn] of Object.entries(scenarios)) {

@@ -122,10 +122,33 @@ async function keysAndStrings(c, p) {
   check(/^\d+$/.test(cfg.maxmemory), `CONFIG GET -> ${JSON.stringify(cfg)}`);
 }
 
+async function transaction(c, p) {
+  const res = await c.multi().set(`${p}tx:a`, "1").incr(`${p}tx:a`).get(`${p}tx:a`).exec();
+  check(JSON.stringify(res) === JSON.stringify(["OK", 2, "2"]), `MULTI/EXEC ${JSON.stringify(res)}`);
+  // Another connection's write to a watched key fails the transaction.
+  const other = c.duplicate();
+  other.on("error", () => {});
+  await other.connect();
+  try {
+    check((await c.watch(`${p}tx:w`)) === "OK", "WATCH");
+    await other.set(`${p}tx:w`, "changed");
+    let failed = null;
+    try {
+      await c.multi().set(`${p}tx:w`, "mine").exec();
+    } catch (e) {
+      failed = e;
+    }
+    check(failed && failed.constructor.name === "WatchError", `EXEC after a broken WATCH: ${failed}`);
+    check((await c.get(`${p}tx:w`)) === "changed", "the transaction did not run");
+  } finally {
+    await other.quit();
+  }
+}
+
 async function main() {
   let failures = 0;
   const p = `nr:${process.pid}:`;
-  const scenarios = { handshake, cacheAside, pipeline, errors, keysAndStrings };
+  const scenarios = { handshake, cacheAside, pipeline, errors, keysAndStrings, transaction };
   for (const [name, fn] of Object.entries(scenarios)) {
     const c = createClient({ socket: { host: HOST, port: PORT, connectTimeout: 5000, reconnectStrategy: false } });
     c.on("error", () => {});

@@ -350,6 +350,42 @@ def check_pubsub(r, protocol, p):
     check(r.config_get("notify-keyspace-events")["notify-keyspace-events"] == prev, "notify-keyspace-events restored")
 
 
+def check_transaction(r, protocol, p):
+    # MULTI/EXEC through a transactional pipeline.
+    pipe = r.pipeline(transaction=True)
+    pipe.set(f"{p}tx:a", 1).incr(f"{p}tx:a").lpush(f"{p}tx:l", "x").get(f"{p}tx:a")
+    check(pipe.execute() == [True, 2, 1, "2"], "MULTI/EXEC results")
+    # A runtime error stays in its slot; the other commands still run.
+    pipe = r.pipeline(transaction=True)
+    pipe.incr(f"{p}tx:l").set(f"{p}tx:b", "y")
+    res = pipe.execute(raise_on_error=False)
+    check(isinstance(res[0], ResponseError) and "WRONGTYPE" in str(res[0]) and res[1] is True,
+          f"runtime error inside EXEC: {res!r}")
+    # WATCH with redis-py's retry helper: another connection's write in the
+    # middle forces one retry, and no update is lost.
+    other = connect(protocol)
+    attempts = []
+
+    def bump(pipe):
+        value = int(pipe.get(f"{p}tx:counter") or 0)
+        if not attempts:
+            other.incr(f"{p}tx:counter")
+        attempts.append(value)
+        pipe.multi()
+        pipe.set(f"{p}tx:counter", value + 1)
+
+    r.transaction(bump, f"{p}tx:counter")
+    other.close()
+    check(attempts == [0, 1], f"WATCH retried after a concurrent write: {attempts!r}")
+    check(r.get(f"{p}tx:counter") == "2", "no lost update under WATCH")
+    # EXECABORT after a queueing error.
+    pipe = r.pipeline(transaction=True)
+    pipe.set(f"{p}tx:c", 1).execute_command("NOSUCHCOMMAND")
+    # redis-py reports the command that caused EXECABORT.
+    expect_response_error(pipe.execute, "unknown command", "queueing error aborts EXEC")
+    check(r.exists(f"{p}tx:c") == 0, "aborted transaction left nothing")
+
+
 def cleanup(r, p):
     keys = list(r.scan_iter(match=f"{p}*", count=1000))
     if keys:
@@ -361,7 +397,7 @@ def main():
     for protocol in (2, 3):
         p = f"py:{ARGS.parser}:{protocol}:{os.getpid()}:"
         for scenario in (check_handshake, check_cache_aside, check_pipeline, check_errors,
-                         check_keys_and_strings, check_pubsub):
+                         check_keys_and_strings, check_pubsub, check_transaction):
             r = connect(protocol)
             name = f"resp{protocol} {scenario.__name__[len('check_'):]}"
             try:

@@ -33,33 +33,17 @@ impl ShardLoop {
         token: usize,
         spec: &'static CommandSpec,
         args: &[Bytes],
-        client: usize,
     ) {
-        let server = self.shared();
+        let Some(mut inv) = self.local_invocation(token) else {
+            return;
+        };
+        inv.opts.may_block = true;
         let Some(c) = self.conns.get(token) else {
             return;
         };
         let (db, resp3, conn) = (c.db, c.resp3, ConnRef { token, id: c.id });
         let mut out = Vec::new();
-        let opts = ExecOpts {
-            may_block: true,
-            ready_key: None,
-        };
-        let own = 1u64 << self.id;
-        let now = self.now_ms;
-        let block = execute(
-            server,
-            self.id,
-            own,
-            spec,
-            args,
-            db,
-            resp3,
-            Some(client),
-            now,
-            opts,
-            &mut out,
-        );
+        let block = inv.run(spec, args, &mut out);
         let Some(c) = self.conns.get_mut(token) else {
             return;
         };
@@ -247,6 +231,7 @@ impl ShardLoop {
             let opts = ExecOpts {
                 may_block: true,
                 ready_key: Some(key),
+                client_id: w.conn.id,
             };
             let again = execute(
                 server,
@@ -371,6 +356,7 @@ impl ShardLoop {
             granted: 0,
             db: mb.db,
             resp3: mb.resp3,
+            exec: None,
         });
         self.acquire_next(token);
     }
@@ -418,6 +404,7 @@ impl ShardLoop {
         let opts = ExecOpts {
             may_block: true,
             ready_key: Some(key),
+            ..ExecOpts::default()
         };
         let mut out = Vec::new();
         let again = execute(

@@ -403,6 +403,45 @@ fn keys_and_strings(con: &mut Connection, resp3: bool, p: &str) -> Check {
     Ok(())
 }
 
+fn transaction(con: &mut Connection, _resp3: bool, p: &str) -> Check {
+    let a = format!("{p}tx:a");
+    let res: Vec<Value> = r(
+        "MULTI/EXEC",
+        redis::pipe().atomic().set(&a, 1).incr(&a, 1).get(&a).query(con),
+    )?;
+    ensure!(
+        res == vec![
+            Value::Okay,
+            Value::Int(2),
+            Value::BulkString(b"2".to_vec())
+        ],
+        "MULTI/EXEC -> {res:?}"
+    );
+    // A write to a watched key, even the connection's own, makes EXEC
+    // answer nil, which the crate returns as None.
+    let w = format!("{p}tx:w");
+    r("WATCH", redis::cmd("WATCH").arg(&w).query::<()>(con))?;
+    r("SET", con.set::<_, _, ()>(&w, "changed"))?;
+    let res: Option<(String,)> = r(
+        "EXEC after a broken WATCH",
+        redis::pipe().atomic().set(&w, "mine").query(con),
+    )?;
+    ensure!(res.is_none(), "EXEC after a broken WATCH -> {res:?}");
+    let now: String = r("GET", con.get(&w))?;
+    ensure!(now == "changed", "the transaction ran: {now}");
+    // The crate's optimistic-transaction helper (WATCH, read, MULTI, EXEC).
+    let counter = format!("{p}tx:counter");
+    let (n,): (i64,) = r(
+        "redis::transaction",
+        redis::transaction(con, &[&counter], |con, pipe| {
+            let v: Option<i64> = con.get(&counter)?;
+            pipe.set(&counter, v.unwrap_or(0) + 5).ignore().get(&counter).query(con)
+        }),
+    )?;
+    ensure!(n == 5, "transaction helper -> {n}");
+    Ok(())
+}
+
 fn cleanup(con: &mut Connection, p: &str) -> RedisResult<()> {
     let keys: Vec<String> = con
         .scan_match::<_, String>(format!("{p}*"))?
@@ -430,12 +469,13 @@ fn main() -> ExitCode {
         eprintln!("usage: check --port P [--host H]");
         return ExitCode::from(2);
     };
-    let scenarios: [(&str, Scenario); 5] = [
+    let scenarios: [(&str, Scenario); 6] = [
         ("handshake", handshake),
         ("cache_aside", cache_aside),
         ("pipeline", pipeline),
         ("errors", errors),
         ("keys_and_strings", keys_and_strings),
+        ("transaction", transaction),
     ];
     let mut failures = 0;
     for resp3 in [false, true] {
