@@ -369,3 +369,30 @@ fn a_client_leaving_mid_transaction_leaves_nothing_behind() {
     assert_eq!(b.wire(&["SET", &key, "x"]), "+OK\r\n");
     assert_eq!(b.wire(&["GET", &key]), "$1\r\nx\r\n");
 }
+
+#[test]
+fn client_list_shows_a_transaction_in_progress() {
+    let server = TestServer::start(2);
+    let mut a = server.raw();
+    let mut b = server.raw();
+    assert_eq!(a.wire(&["CLIENT", "SETNAME", "queuer"]), "+OK\r\n");
+    let line = |b: &mut Raw| {
+        let list = b.wire(&["CLIENT", "LIST"]);
+        list.lines()
+            .find(|l| l.contains("name=queuer"))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    assert!(line(&mut b).contains(" flags=N "), "{}", line(&mut b));
+    assert!(line(&mut b).contains(" multi=-1 "));
+    assert_eq!(a.wire(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.wire(&["SET", "k", "v"]), "+QUEUED\r\n");
+    assert_eq!(a.wire(&["GET", "k"]), "+QUEUED\r\n");
+    let during = line(&mut b);
+    assert!(
+        during.contains(" flags=x ") && during.contains(" multi=2 "),
+        "{during}"
+    );
+    assert_eq!(a.wire(&["EXEC"]), "*2\r\n+OK\r\n$1\r\nv\r\n");
+    assert!(line(&mut b).contains(" multi=-1 "));
+}

@@ -630,6 +630,9 @@ fn write_client_line(out: &mut String, info: &ClientInfo, now_ms: u64, argv_mem:
     if info.subscribed() {
         flags.push('P');
     }
+    if info.multi >= 0 {
+        flags.push('x');
+    }
     if info.close_after_reply {
         flags.push('c');
     }
@@ -647,7 +650,7 @@ fn write_client_line(out: &mut String, info: &ClientInfo, now_ms: u64, argv_mem:
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} \
-         sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem={argv_mem} multi-mem=0 \
+         sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={argv_mem} multi-mem=0 \
          rbs=0 rbp=0 obl={} oll=0 omem=0 tot-mem={tot_mem} events={events} cmd={} \
          user=default redir=-1 resp={}",
         info.id,
@@ -659,6 +662,7 @@ fn write_client_line(out: &mut String, info: &ClientInfo, now_ms: u64, argv_mem:
         info.subs.as_ref().map_or(0, |s| s.channels.len()),
         info.subs.as_ref().map_or(0, |s| s.patterns.len()),
         info.subs.as_ref().map_or(0, |s| s.shard_channels.len()),
+        info.multi,
         info.qbuf,
         info.obuf,
         info.last_cmd,

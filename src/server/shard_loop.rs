@@ -405,6 +405,7 @@ impl ShardLoop {
             kill: false,
             close_after_reply: false,
             token: self.conns.vacant_key(),
+            multi: -1,
             subs: None,
         };
         let part = self.part();
@@ -602,6 +603,7 @@ impl ShardLoop {
                     let msg = format!("EXECABORT Transaction discarded because of: {why}");
                     encode::error(c.reply_buf(), msg.as_bytes());
                     self.unwatch_all(token);
+                    self.note_queued(token, -1);
                     return;
                 }
                 if let Some(m) = c.multi.as_mut() {

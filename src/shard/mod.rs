@@ -55,6 +55,9 @@ pub struct ClientInfo {
     pub close_after_reply: bool,
     /// The connection's token in its shard loop, where deliveries go.
     pub token: usize,
+    /// Commands queued since MULTI, or -1 outside a transaction (CLIENT
+    /// LIST's `multi=`).
+    pub multi: i32,
     /// Pub/sub subscriptions; `None` for the usual client with none.
     pub subs: Option<Box<ClientSubs>>,
 }

@@ -49,13 +49,17 @@ impl ShardLoop {
                 } else {
                     c.multi = Some(Box::default());
                     encode::ok(c.reply_buf());
+                    self.note_queued(token, 0);
                 }
                 true
             }
             "exec" => {
                 match c.multi.take() {
                     None => encode::error(c.reply_buf(), b"ERR EXEC without MULTI"),
-                    Some(m) => self.exec(token, spec, m),
+                    Some(m) => {
+                        self.note_queued(token, -1);
+                        self.exec(token, spec, m);
+                    }
                 }
                 true
             }
@@ -65,6 +69,7 @@ impl ShardLoop {
                 } else {
                     encode::ok(c.reply_buf());
                     self.unwatch_all(token);
+                    self.note_queued(token, -1);
                 }
                 true
             }
@@ -91,6 +96,7 @@ impl ShardLoop {
             "reset" => {
                 c.multi = None;
                 self.unwatch_all(token);
+                self.note_queued(token, -1);
                 false
             }
             "quit" => false,
@@ -106,7 +112,9 @@ impl ShardLoop {
                     );
                 } else {
                     m.commands.push((spec, args.to_vec()));
+                    let queued = m.commands.len();
                     encode::simple(c.reply_buf(), b"QUEUED");
+                    self.note_queued(token, queued);
                 }
                 true
             }
@@ -251,6 +259,18 @@ impl ShardLoop {
             self.after_commands();
         }
         out
+    }
+
+    /// Records for CLIENT LIST how many commands the connection has queued
+    /// (-1: not in a transaction). Dispatch runs only while this shard's
+    /// partition is free.
+    pub(super) fn note_queued(&mut self, token: usize, queued: impl TryInto<i32>) {
+        let Some(client) = self.conns.get(token).map(|c| c.client) else {
+            return;
+        };
+        if let Some(info) = self.part().clients.get_mut(client) {
+            info.multi = queued.try_into().unwrap_or(i32::MAX);
+        }
     }
 
     /// Forgets the connection's watched keys on every shard holding them.
