@@ -24,6 +24,7 @@ pub mod server;
 pub mod set;
 pub mod string;
 pub mod table;
+pub mod throttle;
 pub mod zset;
 
 use std::borrow::Cow;

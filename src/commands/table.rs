@@ -25,6 +25,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     super::bloom::COMMANDS,
     super::zset::COMMANDS,
     super::multi::COMMANDS,
+    super::throttle::COMMANDS,
 ];
 
 pub struct CommandTable {
