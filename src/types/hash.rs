@@ -257,6 +257,14 @@ impl HashValue {
         Self::default()
     }
 
+    /// An empty hash in the hashtable encoding, for a loader that knows
+    /// the hash will be too large to pack.
+    pub fn new_table() -> Self {
+        HashValue {
+            repr: Repr::Table(Box::default()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Packed(p) => packed_header(p).0,

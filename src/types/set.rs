@@ -202,6 +202,37 @@ impl SetValue {
         SetValue::default()
     }
 
+    /// An empty set in the hash table encoding, for a loader that knows
+    /// the set will be too large for an intset.
+    pub fn new_table() -> SetValue {
+        SetValue {
+            repr: Repr::Table(Box::default()),
+        }
+    }
+
+    /// The set of `values`, strictly ascending, in the encoding inserting
+    /// them one by one would give (an intset unless more than
+    /// `max_intset`), built in one step.
+    pub fn from_sorted_ints(values: &[i64], max_intset: usize) -> SetValue {
+        let width = match (values.first(), values.last()) {
+            (Some(&lo), Some(&hi)) => Width::of(lo).max(Width::of(hi)),
+            _ => Width::W1,
+        };
+        let mut set = SetValue {
+            repr: encode_ints(values.len(), width, values.iter().copied()),
+        };
+        if values.len() > max_intset {
+            set.make_table();
+        }
+        set
+    }
+
+    /// The members of an intset-encoded set, in ascending order; `None`
+    /// for the hash table encoding.
+    pub fn as_intset(&self) -> Option<IntSet<'_>> {
+        self.ints()
+    }
+
     /// The intset view, unless this is a hash table.
     fn ints(&self) -> Option<IntSet<'_>> {
         match &self.repr {

@@ -303,6 +303,21 @@ impl ZSetValue {
         ZSetValue { repr }
     }
 
+    /// [`ZSetValue::from_sorted`] over borrowed members (score first), for
+    /// a loader whose members are still in its read buffer.
+    pub fn from_sorted_slices(entries: &[(f64, &[u8])], limits: Limits) -> ZSetValue {
+        let longest = entries.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+        let repr = if entries.len() <= limits.max_entries && longest <= limits.max_value {
+            Repr::Packed(pack(entries))
+        } else {
+            Repr::Tree(Box::new(Index::from_sorted(
+                entries.iter().copied(),
+                entries.len(),
+            )))
+        };
+        ZSetValue { repr }
+    }
+
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Packed(buf) => packed_header(buf).0,
