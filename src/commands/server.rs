@@ -406,9 +406,13 @@ fn write_range_key_spec(ctx: &mut Ctx, ks: &KeySpecDoc) {
 }
 
 /// A key spec with an index begin-search at the key count `index` and a
-/// keynum find-keys (the keys follow the count).
-fn write_keynum_key_spec(ctx: &mut Ctx, flags: &[&str], index: i16) {
-    ctx.map(3);
+/// keynum find-keys (the keys follow the count), notes first if any.
+fn write_keynum_key_spec(ctx: &mut Ctx, notes: &str, flags: &[&str], index: i16) {
+    ctx.map(if notes.is_empty() { 3 } else { 4 });
+    if !notes.is_empty() {
+        ctx.bulk(b"notes");
+        ctx.bulk(notes.as_bytes());
+    }
     ctx.bulk(b"flags");
     write_flag_set(ctx, flags);
     ctx.bulk(b"begin_search");
@@ -469,7 +473,17 @@ fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
             for ks in spec.key_specs {
                 write_range_key_spec(ctx, ks);
             }
-            write_keynum_key_spec(ctx, key_spec_flags(spec), index);
+            write_keynum_key_spec(ctx, "", key_spec_flags(spec), index);
+        }
+        Keys::NumKeys { index } => {
+            ctx.set_len(1);
+            // A `key_specs` entry of a keynum command lends only its notes
+            // and flags (EVAL's "We cannot tell how the keys will be used").
+            let (notes, flags) = spec
+                .key_specs
+                .first()
+                .map_or(("", key_spec_flags(spec)), |ks| (ks.notes, ks.flags));
+            write_keynum_key_spec(ctx, notes, flags, index);
         }
         _ if !spec.key_specs.is_empty() => {
             ctx.set_len(spec.key_specs.len());
@@ -493,10 +507,6 @@ fn write_command_info(ctx: &mut Ctx, spec: &CommandSpec) {
                     limit: 0,
                 },
             );
-        }
-        Keys::NumKeys { index } => {
-            ctx.set_len(1);
-            write_keynum_key_spec(ctx, key_spec_flags(spec), index);
         }
     }
     if spec.subcommands.is_empty() {
